@@ -1,0 +1,36 @@
+# Two-command setup: `make demo` and `make test` work in a fresh clone (they run scripts/bootstrap.sh first,
+# which creates .venv, installs streamgate with its test extras and makes sure Redis answers).
+#
+#   make demo    run the end-to-end demo (embedded broker, simulator, workers)
+#   make test    the full test suite against a real broker and Redis; .ci/run runs exactly this
+#   make lint    ruff + mypy --strict
+#   make bench   the throughput/latency benchmark
+#
+# PYTEST_ARGS passes extra pytest arguments, e.g. `make test PYTEST_ARGS='-k broker -x'`.
+
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: bootstrap demo test lint bench clean
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+demo: bootstrap
+	$(BIN)/streamgate demo
+
+test: bootstrap
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: bootstrap  # runs both, fails if either fails
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/mypy --strict --config-file pyproject.toml || status=1; \
+	exit $$status
+
+bench: bootstrap
+	$(BIN)/streamgate bench
+
+clean:
+	rm -rf $(VENV) .streamgate .pytest_cache .mypy_cache .ruff_cache

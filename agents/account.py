@@ -1,0 +1,67 @@
+"""Account: token and cost accounting, the result and the usage event of one settled request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.pricing import cost_usd
+from gateway.settings import Settings
+from gateway.tokens import count_chat, count_text
+from schemas.internal import Settlement
+from schemas.result import LLMResult, TokenUsage
+from schemas.usage import UsageEvent
+
+# Attempt outcomes that never reached a provider (skipped links) and so are not counted as attempts.
+SKIPPED_OUTCOMES = frozenset({"circuit_open", "local_rate_limit"})
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What one request consumed: tokens and their cost."""
+
+    input_tokens: int
+    output_tokens: int
+    usd: float
+
+
+def charge_of(settlement: Settlement, settings: Settings) -> Charge:
+    """Tokens and cost: the provider's counts when reported, else tiktoken counts; cache hits cost nothing."""
+    if settlement.status != "ok" or settlement.output is None or settlement.model is None:
+        return Charge(0, 0, 0.0)
+    request = settlement.request
+    input_tokens = settlement.input_tokens
+    if input_tokens is None:
+        input_tokens = count_chat([m.model_dump() for m in request.messages], request.system)
+    output_tokens = settlement.output_tokens
+    if output_tokens is None:
+        output_tokens = count_text(settlement.output)
+    if settlement.cached or settlement.model not in settings.models:
+        return Charge(input_tokens, output_tokens, 0.0)
+    return Charge(input_tokens, output_tokens, cost_usd(settings.models[settlement.model], input_tokens, output_tokens))
+
+
+def provider_attempts(settlement: Settlement) -> int:
+    """Attempts that actually called a provider."""
+    return sum(1 for a in settlement.attempt_log if a.outcome not in SKIPPED_OUTCOMES)
+
+
+def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[LLMResult, UsageEvent]:
+    """The result for the client and the usage event for analysts (which never carries prompt or output)."""
+    request = settlement.request
+    latency_ms = float(max(0, now_ms - settlement.received_ms))
+    attempts = provider_attempts(settlement)
+    result = LLMResult(
+        id=request.id, status=settlement.status, output=settlement.output, parsed=settlement.parsed,
+        model=settlement.model, provider=settlement.provider,
+        usage=TokenUsage(input_tokens=charge.input_tokens, output_tokens=charge.output_tokens),
+        cost_usd=charge.usd, cached=settlement.cached, error=settlement.error, latency_ms=latency_ms,
+        attempts=attempts, attempt_log=settlement.attempt_log, metadata=request.metadata,
+    )
+    usage = UsageEvent(
+        request_id=request.id, tenant=request.tenant, user=request.user, task=request.task,
+        model=settlement.model, provider=settlement.provider, status=settlement.status,
+        error_code=settlement.error.code.value if settlement.error else None,
+        input_tokens=charge.input_tokens, output_tokens=charge.output_tokens, cost_usd=charge.usd,
+        cached=settlement.cached, latency_ms=latency_ms, attempts=attempts, ts_ms=now_ms,
+    )
+    return result, usage

@@ -1,0 +1,99 @@
+"""Complete: call the routed model (with the completer's retries, fallbacks, breakers and idempotency)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from agents.job import ChainLink, Job, Route
+from gateway.errors import StreamgateError
+from gateway.providers.base import Completion
+from schemas.codes import ErrorCode
+from schemas.request import ChatMessage, LLMRequest
+from schemas.result import Attempt, ErrorInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionOutcome:
+    """A successful completion, the link that produced it and every attempt made (empty when replayed)."""
+
+    completion: Completion
+    link: ChainLink
+    attempts: tuple[Attempt, ...]
+
+
+class Completer(Protocol):
+    """Makes the provider calls of one request; raises :class:`StreamgateError` carrying ``attempts``."""
+
+    async def complete(
+        self,
+        request: LLMRequest,
+        route: Route,
+        *,
+        deadline: float,
+        extra_messages: tuple[ChatMessage, ...] = (),
+        attempt_key: str = "",
+    ) -> CompletionOutcome:
+        """Serve ``request`` over ``route`` before the monotonic ``deadline``."""
+        ...
+
+
+def deadline_for(request: LLMRequest, max_request_s: float, now_ms: int | None = None) -> float:
+    """The monotonic deadline of a request: its ``deadline_ms`` if sooner than the policy's overall budget."""
+    now_mono = time.monotonic()
+    budget = max_request_s
+    if request.deadline_ms is not None:
+        wall_now = now_ms if now_ms is not None else int(time.time() * 1000)
+        budget = min(budget, (request.deadline_ms - wall_now) / 1000.0)
+    return now_mono + budget
+
+
+def error_from(exc: BaseException) -> ErrorInfo:
+    """The result error for an exception raised while completing (unexpected ones become internal_error)."""
+    if isinstance(exc, StreamgateError):
+        details: list[dict[str, Any]] = list(getattr(exc, "link_errors", []) or [])
+        return ErrorInfo(code=exc.code, message=exc.message, details=details)
+    return ErrorInfo(code=ErrorCode.INTERNAL_ERROR, message=f"{type(exc).__name__}: {exc}")
+
+
+def attempts_of(exc: BaseException) -> tuple[Attempt, ...]:
+    """The attempt log an exception carries (empty when it carries none)."""
+    return tuple(getattr(exc, "attempts", ()) or ())
+
+
+def apply_outcome(job: Job, outcome: CompletionOutcome) -> Job:
+    """The job with a successful completion filled in; token counts add up over calls (the schema retry)."""
+    completion = outcome.completion
+    return job.evolve(
+        status="ok", output=completion.text, model=outcome.link.model, provider=outcome.link.provider,
+        input_tokens=_add(job.input_tokens, completion.input_tokens),
+        output_tokens=_add(job.output_tokens, completion.output_tokens),
+        attempt_log=job.attempt_log + outcome.attempts,
+    )
+
+
+def _add(total: int | None, more: int | None) -> int | None:
+    if total is None:
+        return more
+    return total + (more or 0)
+
+
+async def complete(job: Job, completer: Completer, *, max_request_s: float) -> Job:
+    """Run the provider call for an unfinished, routed job; failures become an ``error`` outcome."""
+    if job.finished or job.route is None:
+        return job
+    deadline = deadline_for(job.request, max_request_s)
+    if deadline <= time.monotonic():
+        return job.fail(ErrorInfo(code=ErrorCode.DEADLINE_EXCEEDED, message="deadline passed before the call"))
+    try:
+        outcome = await completer.complete(job.request, job.route, deadline=deadline)
+    except Exception as exc:
+        if not isinstance(exc, StreamgateError):
+            log.exception("unexpected failure completing %s", job.request.id)
+        return job.fail(error_from(exc)).evolve(attempt_log=job.attempt_log + attempts_of(exc))
+    # Streaming results would set output incrementally; the gateway answers with the whole text.
+    return apply_outcome(job, outcome)

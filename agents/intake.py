@@ -1,0 +1,61 @@
+"""Intake: turn the bytes a client published into a validated request, or say precisely why not.
+
+Decoding happens once, here; events that fail go to the dead-letter topic with the reason, and when the bad event
+still names a usable ``id`` the client also gets a ``rejected``/``invalid_request`` result so it is not left waiting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import orjson
+from pydantic import ValidationError
+
+from schemas.request import LLMRequest
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+_TOPIC_RE = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidEvent(Exception):
+    """An input event that is not a valid request.
+
+    ``reason`` is a stable, machine-readable word (``empty``, ``not_json``, ``not_object``, ``schema``);
+    ``request_id``/``reply_to`` are filled when the event still names them, so the client can be answered.
+    """
+
+    reason: str
+    detail: str
+    request_id: str | None = None
+    reply_to: str | None = None
+
+
+def parse_request(raw: bytes | None) -> LLMRequest:
+    """Decode and validate one request event; raises :class:`InvalidEvent`."""
+    if not raw:
+        raise InvalidEvent("empty", "the event has no value")
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent("not_json", f"value is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidEvent("not_object", f"value is JSON {type(document).__name__}, expected an object")
+    try:
+        return LLMRequest.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidEvent(
+            "schema", _summarise(exc), request_id=_usable(document.get("id"), _ID_RE),
+            reply_to=_usable(document.get("reply_to"), _TOPIC_RE),
+        ) from None
+
+
+def _summarise(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()[:5]]
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _usable(value: object, pattern: re.Pattern[str]) -> str | None:
+    return value if isinstance(value, str) and pattern.match(value) else None

@@ -1,0 +1,87 @@
+"""The in-process envelope that carries one admitted request between the stages of a worker."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.resilience.chain import ChainLink
+from schemas.internal import Reservation, Settlement
+from schemas.request import LLMRequest
+from schemas.result import Attempt, ErrorInfo, ResultStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a request goes: the primary link first, then its fallbacks."""
+
+    chain: tuple[ChainLink, ...]
+
+    @property
+    def primary(self) -> ChainLink:
+        """The first choice."""
+        return self.chain[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A request travelling through cache -> route -> complete -> validate inside one worker.
+
+    ``source`` is the Kafka event the request was admitted from: it is acked only once the job's settlement has
+    been delivered to the account topic, which is what keeps in-process edges at-least-once.
+    """
+
+    request: LLMRequest
+    received_ms: int
+    reservation: Reservation | None
+    source: Any = None
+    reemit: bool = False
+    route: Route | None = None
+    status: ResultStatus | None = None
+    output: str | None = None
+    parsed: Any = None
+    model: str | None = None
+    provider: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached: bool = False
+    error: ErrorInfo | None = None
+    attempt_log: tuple[Attempt, ...] = field(default_factory=tuple)
+
+    @property
+    def finished(self) -> bool:
+        """True once a stage has decided the outcome (later stages pass it through)."""
+        return self.status is not None
+
+    @property
+    def short_circuited(self) -> bool:
+        """True when no later stage has work left: refused, failed, or answered from the cache."""
+        return self.status in ("rejected", "error") or self.cached
+
+    def evolve(self, **changes: Any) -> Job:
+        """A copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
+    def fail(self, error: ErrorInfo, *, status: ResultStatus = "error") -> Job:
+        """A copy that ends with ``error``."""
+        return dataclasses.replace(self, status=status, error=error)
+
+    def to_settlement(self) -> Settlement:
+        """The event the account stage receives."""
+        return Settlement(
+            request=self.request,
+            received_ms=self.received_ms,
+            reservation=self.reservation,
+            reemit=self.reemit,
+            status=self.status or "error",
+            output=self.output,
+            parsed=self.parsed,
+            model=self.model,
+            provider=self.provider,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cached=self.cached,
+            error=self.error,
+            attempt_log=list(self.attempt_log),
+        )

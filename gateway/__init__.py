@@ -1,0 +1,1 @@
+"""The non-Kafka core of streamgate: settings, errors, providers, cache, pricing and the provider simulator."""

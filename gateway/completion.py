@@ -1,0 +1,104 @@
+"""The completer: one request's provider calls, made at most once per request id.
+
+It puts the resilience executor (retries, fallbacks, breakers, local RPM/TPM) behind idempotency:
+
+* a finished completion is stored in Redis under the request id, so a redelivered request (crash, rebalance,
+  duplicate publish) is answered from the store and never pays twice;
+* concurrent duplicates of one id in this worker are coalesced into a single call (:class:`SingleFlight`).
+
+If Redis is down the completer still serves requests (it logs, and redelivery protection is lost meanwhile).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+from redis.exceptions import RedisError
+
+from agents.complete import CompletionOutcome
+from agents.job import Route
+from gateway.providers.base import CompletionCall, Provider
+from gateway.resilience.breaker import BreakerRegistry
+from gateway.resilience.chain import ResilientResult
+from gateway.resilience.config import ResilienceSettings
+from gateway.resilience.executor import complete_resilient
+from gateway.resilience.idempotency import CompletionStore, SingleFlight, StoredCompletion
+from gateway.resilience.provider_limits import RateTrackerRegistry
+from gateway.tokens import count_chat
+from schemas.request import ChatMessage, LLMRequest
+
+log = logging.getLogger(__name__)
+
+
+class GatewayCompleter:
+    """Implements :class:`agents.complete.Completer` over real providers."""
+
+    def __init__(
+        self,
+        providers: Mapping[str, Provider],
+        settings: ResilienceSettings,
+        *,
+        store: CompletionStore | None,
+        breakers: BreakerRegistry,
+        rates: RateTrackerRegistry,
+    ) -> None:
+        self._providers = providers
+        self._settings = settings
+        self._store = store
+        self.breakers = breakers
+        self.rates = rates
+        self._flight: SingleFlight[str, ResilientResult] = SingleFlight()
+
+    async def complete(
+        self,
+        request: LLMRequest,
+        route: Route,
+        *,
+        deadline: float,
+        extra_messages: tuple[ChatMessage, ...] = (),
+        attempt_key: str = "",
+    ) -> CompletionOutcome:
+        """Serve ``request``: from the store when already answered, else through the fallback chain."""
+        key = f"{request.id}#{attempt_key}" if attempt_key else request.id
+        stored = await self._load(key)
+        if stored is not None:
+            replayed = stored.to_result()
+            return CompletionOutcome(replayed.completion, replayed.link, ())
+        result = await self._flight.do(key, lambda: self._call(key, request, route, deadline, extra_messages))
+        return CompletionOutcome(result.completion, result.link, tuple(result.attempts))
+
+    async def _call(
+        self, key: str, request: LLMRequest, route: Route, deadline: float, extra: tuple[ChatMessage, ...]
+    ) -> ResilientResult:
+        messages = [{"role": m.role, "content": m.content} for m in (*request.messages, *extra)]
+        call = CompletionCall(
+            model=route.primary.upstream, messages=messages, max_tokens=request.max_tokens, system=request.system,
+            temperature=request.temperature, json_schema=request.response_format,
+            timeout_s=self._settings.attempt_timeout_s, idempotency_key=request.id,
+        )
+        result = await complete_resilient(
+            call, route.chain, self._providers, breakers=self.breakers, rates=self.rates, settings=self._settings,
+            deadline_monotonic=deadline, estimated_tokens=count_chat(messages, request.system) + request.max_tokens,
+            clock=time.monotonic,
+        )
+        await self._save(key, StoredCompletion.from_result(result))
+        return result
+
+    async def _load(self, key: str) -> StoredCompletion | None:
+        if self._store is None:
+            return None
+        try:
+            return await self._store.get(key)
+        except (RedisError, OSError) as exc:
+            log.warning("completion store unavailable; redelivered requests may call providers again: %s", exc)
+            return None
+
+    async def _save(self, key: str, stored: StoredCompletion) -> None:
+        if self._store is None:
+            return
+        try:
+            await self._store.put(key, stored)
+        except (RedisError, OSError) as exc:
+            log.warning("could not store completion %s: %s", key, exc)

@@ -1,0 +1,56 @@
+"""The one interface every provider adapter implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionCall:
+    """One provider attempt, in provider-neutral terms.
+
+    ``messages`` are ``{"role", "content"}`` dicts with roles ``user``/``assistant`` (a ``system`` role in
+    ``messages`` is folded into ``system`` by the adapter where the provider needs that).
+    """
+
+    model: str
+    messages: list[dict[str, str]]
+    max_tokens: int
+    system: str | None = None
+    temperature: float | None = None
+    json_schema: dict[str, Any] | None = None
+    timeout_s: float = 60.0
+    idempotency_key: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What a provider answered. Token counts are ``None`` when the provider did not report them."""
+
+    provider: str
+    model: str
+    text: str
+    input_tokens: int | None
+    output_tokens: int | None
+    finish_reason: str | None = None
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A provider adapter: one async call, errors mapped onto :mod:`gateway.errors`.
+
+    ``complete`` raises only :class:`gateway.errors.ProviderError` subclasses. The SDK's own retries are off:
+    the gateway's resilience policy governs retries.
+    """
+
+    name: str
+
+    async def complete(self, call: CompletionCall) -> Completion:
+        """Make one attempt."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,128 @@
+"""The OpenAI adapter: one ``chat.completions`` call per attempt through the official async SDK."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
+
+from gateway.errors import ProviderBadResponse
+from gateway.providers._common import (
+    client_timeout,
+    missing_key_error,
+    pool_limits,
+    request_headers,
+    resolve_api_key,
+    token_count,
+)
+from gateway.providers.base import Completion, CompletionCall
+from gateway.providers.error_mapping import map_sdk_error
+
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+SCHEMA_NAME = "output"
+
+
+class OpenAIProvider:
+    """:class:`~gateway.providers.base.Provider` for OpenAI-compatible chat-completions APIs.
+
+    The SDK's retries are off (``max_retries=0``); its HTTP client is pooled for ``max_connections``
+    concurrent calls, all kept alive. Without ``api_key`` and ``base_url`` the provider is still built, but
+    every :meth:`complete` raises :class:`~gateway.errors.ProviderAuthError`. With a ``base_url`` but no key
+    (a simulator or a credential-adding proxy) a placeholder key is sent.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str = "openai",
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_connections: int = 1024,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url or OPENAI_DEFAULT_BASE_URL
+        key = resolve_api_key(api_key, base_url)
+        self._client: openai.AsyncOpenAI | None = None
+        if key is not None:
+            # Key and base URL are explicit, so the SDK never falls back to its environment variables.
+            self._client = openai.AsyncOpenAI(
+                api_key=key,
+                base_url=self.base_url,
+                max_retries=0,
+                timeout=client_timeout(),
+                http_client=openai.DefaultAsyncHttpxClient(
+                    limits=pool_limits(max_connections), timeout=client_timeout()
+                ),
+            )
+
+    async def complete(self, call: CompletionCall) -> Completion:
+        """Make one chat-completions attempt; raises only :class:`~gateway.errors.ProviderError`."""
+        if self._client is None:
+            raise missing_key_error(self.name, call.model, "OPENAI_API_KEY")
+        response_format: ResponseFormatJSONSchema | openai.Omit = openai.omit
+        if call.json_schema is not None:
+            response_format = {
+                "type": "json_schema",
+                "json_schema": {"name": SCHEMA_NAME, "schema": call.json_schema},
+            }
+        try:
+            async with asyncio.timeout(call.timeout_s):
+                response = await self._client.chat.completions.create(
+                    model=call.model,
+                    messages=_messages(call),
+                    max_completion_tokens=call.max_tokens,
+                    temperature=call.temperature if call.temperature is not None else openai.omit,
+                    response_format=response_format,
+                    extra_headers=request_headers(call),
+                    timeout=call.timeout_s,
+                )
+        except Exception as exc:
+            raise map_sdk_error(exc, provider=self.name, model=call.model) from exc
+        return self._to_completion(call, response)
+
+    async def aclose(self) -> None:
+        """Close the SDK client and its connection pool."""
+        if self._client is not None:
+            await self._client.close()
+
+    def _to_completion(self, call: CompletionCall, response: object) -> Completion:
+        """Read text, usage and finish reason defensively: a malformed body is ``ProviderBadResponse``."""
+        if not isinstance(response, ChatCompletion):
+            raise self._bad(call, f"expected a chat completion, got {type(response).__name__}")
+        choices = getattr(response, "choices", None)
+        if not isinstance(choices, list) or not choices:
+            raise self._bad(call, "response has no choices")
+        choice = choices[0]
+        message = getattr(choice, "message", None)
+        content = getattr(message, "content", None)
+        finish_reason = getattr(choice, "finish_reason", None)
+        if not isinstance(content, str):
+            refusal = getattr(message, "refusal", None)
+            if not isinstance(refusal, str):
+                raise self._bad(call, "response message has no text content")
+            content, finish_reason = refusal, "refusal"
+        usage = getattr(response, "usage", None)
+        model = getattr(response, "model", None)
+        return Completion(
+            provider=self.name,
+            model=model if isinstance(model, str) and model else call.model,
+            text=content,
+            input_tokens=token_count(getattr(usage, "prompt_tokens", None)),
+            output_tokens=token_count(getattr(usage, "completion_tokens", None)),
+            finish_reason=finish_reason if isinstance(finish_reason, str) else None,
+        )
+
+    def _bad(self, call: CompletionCall, why: str) -> ProviderBadResponse:
+        return ProviderBadResponse(f"{self.name}: {why}", provider=self.name, model=call.model, status=200)
+
+
+def _messages(call: CompletionCall) -> list[ChatCompletionMessageParam]:
+    """The system prompt as a leading system message, then the call's messages unchanged."""
+    messages: list[dict[str, str]] = []
+    if call.system:
+        messages.append({"role": "system", "content": call.system})
+    messages.extend(dict(m) for m in call.messages)
+    return cast(list[ChatCompletionMessageParam], messages)

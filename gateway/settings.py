@@ -1,0 +1,163 @@
+"""The one settings object. It is built once at start-up (:func:`load_settings`) and passed down.
+
+Sources, lowest to highest precedence: defaults, an optional TOML file (``--config`` / ``STREAMGATE_CONFIG``), then
+environment variables. Scalars use the ``STREAMGATE_`` prefix; the standard variables of Kafka, Redis and the
+provider SDKs (``KAFKA_BOOTSTRAP_SERVERS``, ``REDIS_URL``, ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
+``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``) are honoured under their usual names. Nothing else in streamgate
+reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from gateway.catalog import DEFAULT_ALIASES, DEFAULT_MODELS, ModelSpec
+from gateway.errors import ConfigError
+from gateway.limits.policy import LimitsConfig
+from gateway.resilience.config import ResilienceSettings
+
+
+class TopicNames(BaseModel):
+    """Kafka topic names: the four public ones and the gateway's internal hops."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requests: str = "llm.requests"
+    results: str = "llm.results"
+    usage: str = "llm.usage"
+    dlq: str = "llm.dlq"
+    admit: str = "streamgate.admit"
+    settle: str = "streamgate.settle"
+
+
+class GuardSettings(BaseModel):
+    """Input limits applied by the screen stage."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_request_bytes: int = 256 * 1024
+    max_messages: int = 200
+    max_prompt_chars: int = 200_000
+
+
+class SimulatorSettings(BaseModel):
+    """Defaults of the built-in provider simulator."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = 8787
+    latency_ms: float = 0.0
+
+
+class Settings(BaseSettings):
+    """Every setting of streamgate, frozen."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STREAMGATE_", env_nested_delimiter="__", frozen=True, extra="ignore", populate_by_name=True
+    )
+
+    # --- infrastructure -------------------------------------------------------------------------------------
+    kafka_bootstrap_servers: str | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "STREAMGATE_KAFKA_BOOTSTRAP_SERVERS")
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL", "STREAMGATE_REDIS_URL")
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "STREAMGATE_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "STREAMGATE_OPENAI_BASE_URL")
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "STREAMGATE_ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "STREAMGATE_ANTHROPIC_BASE_URL")
+    )
+
+    # --- Kafka / Faust --------------------------------------------------------------------------------------
+    app_id: str = "streamgate"
+    topics: TopicNames = Field(default_factory=TopicNames)
+    partitions: int = Field(default=8, ge=1, description="Partitions of the internal topics and tables.")
+    replication_factor: int = Field(default=1, ge=1)
+    max_in_flight: int = Field(default=2048, ge=1, description="Concurrent requests per worker past screening.")
+    fetch_max_wait_ms: int = Field(default=10, ge=0, description="Consumer fetch wait; Faust hard-codes 1500.")
+    commit_interval_s: float = Field(default=1.0, gt=0)
+    session_timeout_s: float = Field(default=6.0, gt=0)
+    producer_linger_ms: int = Field(default=2, ge=0)
+    producer_max_batch_size: int = Field(default=1024 * 1024, gt=0)
+    data_dir: Path = Path(".streamgate")
+    web_port: int = Field(default=6066, ge=0, description="Faust web server (metrics, status); 0 disables it.")
+
+    # --- request handling -----------------------------------------------------------------------------------
+    guards: GuardSettings = Field(default_factory=GuardSettings)
+    models: dict[str, ModelSpec] = Field(default_factory=lambda: dict(DEFAULT_MODELS))
+    aliases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ALIASES))
+    default_model: str = "gpt-4o-mini"
+    default_cache_ttl_s: int = Field(default=3600, ge=1)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    input_token_margin: float = Field(
+        default=1.0, ge=1.0, description="Safety factor on tiktoken prompt counts when reserving (Claude tokenises differently)."
+    )
+    completion_ttl_s: int = Field(default=86_400, ge=60, description="How long a completion is kept for redelivery.")
+    simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+
+    @model_validator(mode="after")
+    def _check_models(self) -> Settings:
+        for alias, target in self.aliases.items():
+            if target not in self.models:
+                raise ConfigError(f"alias {alias!r} points at unknown model {target!r}")
+        if self.resolve_model_name(self.default_model) is None:
+            raise ConfigError(f"default_model {self.default_model!r} is not in the model catalog")
+        self.resilience.check_models(self.models.keys())
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment over the TOML file over defaults; explicit keyword arguments win over all."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def resolve_model_name(self, name: str) -> str | None:
+        """Map a model name or alias to a catalog name, or ``None`` when unknown."""
+        if name in self.models:
+            return name
+        return self.aliases.get(name)
+
+    def model_spec(self, name: str) -> ModelSpec:
+        """The catalog entry of a model name or alias; raises :class:`ConfigError` when unknown."""
+        resolved = self.resolve_model_name(name)
+        if resolved is None:
+            raise ConfigError(f"unknown model {name!r}")
+        return self.models[resolved]
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings once: defaults < ``config_file`` (TOML) < environment < ``overrides``."""
+    if config_file is None:
+        return Settings(**overrides)
+    if not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+    with_file = type(
+        "Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}}
+    )
+    settings: Settings = with_file(**overrides)
+    return settings

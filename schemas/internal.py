@@ -1,0 +1,48 @@
+"""Events on the gateway's internal topics. Not part of the public contract; versioned all the same."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.request import LLMRequest
+from schemas.result import Attempt, ErrorInfo, ResultStatus
+
+
+class Reservation(BaseModel):
+    """What screening reserved against the tenant's and user's limits (worst case)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    usd: float = 0.0
+    at: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        """Reserved input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+
+class Settlement(BaseModel):
+    """How a request ended, sent to the account stage on ``streamgate.settle`` (keyed by tenant)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    v: Literal[1] = 1
+    request: LLMRequest
+    received_ms: int
+    reservation: Reservation | None = Field(default=None, description="None when nothing was reserved.")
+    reemit: bool = Field(default=False, description="A duplicate publish of a finished request: answer again.")
+    status: ResultStatus
+    output: str | None = None
+    parsed: Any = None
+    model: str | None = None
+    provider: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached: bool = False
+    error: ErrorInfo | None = None
+    attempt_log: list[Attempt] = Field(default_factory=list)

@@ -1,0 +1,54 @@
+"""The request event a client publishes to ``llm.requests``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CONTRACT_VERSION = 1
+
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}$"
+
+
+class ChatMessage(BaseModel):
+    """One chat turn."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: Literal["user", "assistant", "system"]
+    content: str
+
+
+class CachePolicy(BaseModel):
+    """How the response cache treats this request."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Literal["default", "bypass"] = "default"
+    ttl_s: int | None = Field(default=None, ge=1, le=30 * 24 * 3600)
+
+
+class LLMRequest(BaseModel):
+    """An LLM request. ``id`` is chosen by the client and is also the idempotency key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1] = CONTRACT_VERSION
+    id: str = Field(pattern=_ID_PATTERN, description="Client-chosen id; also the idempotency key.")
+    tenant: str = Field(pattern=_NAME_PATTERN)
+    user: str = Field(pattern=_NAME_PATTERN)
+    messages: list[ChatMessage] = Field(min_length=1)
+    system: str | None = None
+    model: str | None = Field(default=None, description="Explicit model or alias; default from config.")
+    task: str = Field(default="general", max_length=64, description="Task type used for routing.")
+    max_tokens: int = Field(default=512, ge=1, le=200_000)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    response_format: dict[str, Any] | None = Field(
+        default=None, description="JSON schema the output must satisfy; the result then carries `parsed`."
+    )
+    cache: CachePolicy = Field(default_factory=CachePolicy)
+    reply_to: str = Field(default="llm.results", pattern=r"^[A-Za-z0-9._\-]{1,249}$")
+    deadline_ms: int | None = Field(default=None, description="Epoch ms after which the request must not be served.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Free dict, echoed back on the result.")

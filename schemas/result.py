@@ -1,0 +1,66 @@
+"""The result event published on the request's ``reply_to`` topic, keyed by request ``id``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.codes import ErrorCode
+
+ResultStatus = Literal["ok", "rejected", "error"]
+
+
+class TokenUsage(BaseModel):
+    """Token counts of one request (or one attempt)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class ErrorInfo(BaseModel):
+    """Why a request was rejected or failed. ``code`` is stable; ``message`` is for humans."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: ErrorCode
+    message: str
+    retry_after_ms: int | None = None
+    limit: str | None = Field(default=None, description="Which limit tripped, for rate_limited/budget_exhausted.")
+    details: list[dict[str, Any]] = Field(default_factory=list, description="e.g. every fallback link's error.")
+
+
+class Attempt(BaseModel):
+    """One provider attempt made while serving a request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    model: str
+    outcome: str = Field(description="'ok' or an error code.")
+    latency_ms: float
+    status: int | None = None
+
+
+class LLMResult(BaseModel):
+    """The answer to one :class:`schemas.request.LLMRequest`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    v: Literal[1] = 1
+    id: str
+    status: ResultStatus
+    output: str | None = None
+    parsed: Any = None
+    model: str | None = None
+    provider: str | None = None
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    cost_usd: float = 0.0
+    cached: bool = False
+    error: ErrorInfo | None = None
+    latency_ms: float = 0.0
+    attempts: int = Field(default=0, description="Provider attempts made (0 for cache hits and rejections).")
+    attempt_log: list[Attempt] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)

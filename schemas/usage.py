@@ -1,0 +1,32 @@
+"""The usage event: one per request on ``llm.usage``, for analysts. It never carries prompt or output text."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.result import ResultStatus
+
+
+class UsageEvent(BaseModel):
+    """Accounting record of one request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    v: Literal[1] = 1
+    request_id: str
+    tenant: str
+    user: str
+    task: str
+    model: str | None
+    provider: str | None
+    status: ResultStatus
+    error_code: str | None = None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    cached: bool
+    latency_ms: float
+    attempts: int
+    ts_ms: int

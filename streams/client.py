@@ -1,0 +1,94 @@
+"""A small client of the wire contract: publish requests, collect their results. Used by send, demo and bench.
+
+It uses nothing but aiokafka and :mod:`schemas`, i.e. exactly what the README tells a client to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from schemas.request import LLMRequest
+from schemas.result import LLMResult
+
+
+class GatewayClient:
+    """Publishes :class:`LLMRequest` events and reads :class:`LLMResult` events from a reply topic."""
+
+    def __init__(self, bootstrap: str, *, requests_topic: str = "llm.requests", results_topic: str = "llm.results"):
+        self._bootstrap = bootstrap
+        self.requests_topic = requests_topic
+        self.results_topic = results_topic
+        self._producer: AIOKafkaProducer | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def __aenter__(self) -> GatewayClient:
+        self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, linger_ms=5, max_batch_size=1 << 20,
+                                          max_request_size=4 << 20)
+        await self._producer.start()
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=f"streamgate-client-{uuid.uuid4().hex[:8]}",
+            enable_auto_commit=False, fetch_max_wait_ms=10, auto_offset_reset="latest",
+        )
+        await self._consumer.start()
+        partitions = await self._wait_partitions(self.results_topic)
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_end(*partitions)
+        for tp in partitions:  # resolve the end offsets now, before anything is published
+            await self._consumer.position(tp)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def _wait_partitions(self, topic: str) -> list[TopicPartition]:
+        assert self._consumer is not None
+        for _ in range(100):
+            parts = self._consumer.partitions_for_topic(topic)
+            if parts:
+                return [TopicPartition(topic, p) for p in sorted(parts)]
+            await self._consumer._client.force_metadata_update()
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"topic {topic} has no partitions")
+
+    async def publish(self, requests: Iterable[LLMRequest], *, key: bytes | None = None) -> None:
+        """Publish requests (keyed by ``key``, or unkeyed) and wait until the broker has them."""
+        assert self._producer is not None
+        futures = [
+            await self._producer.send(self.requests_topic, value=r.model_dump_json(exclude_none=True).encode(), key=key)
+            for r in requests
+        ]
+        await asyncio.gather(*futures)
+
+    async def publish_raw(self, values: Iterable[bytes]) -> None:
+        """Publish arbitrary bytes (for testing the dead-letter path)."""
+        assert self._producer is not None
+        futures = [await self._producer.send(self.requests_topic, value=v) for v in values]
+        await asyncio.gather(*futures)
+
+    async def collect(self, ids: Iterable[str], *, timeout_s: float = 60.0) -> dict[str, LLMResult]:
+        """Results for ``ids`` (the first one seen per id) until all arrived or the timeout passed."""
+        assert self._consumer is not None
+        wanted = set(ids)
+        found: dict[str, LLMResult] = {}
+        deadline = time.monotonic() + timeout_s
+        while wanted - found.keys() and time.monotonic() < deadline:
+            batches = await self._consumer.getmany(timeout_ms=100)
+            for records in batches.values():
+                for record in records:
+                    result = LLMResult.model_validate_json(record.value)
+                    if result.id in wanted and result.id not in found:
+                        found[result.id] = result
+        return found
+
+
+def new_request_id(prefix: str = "req") -> str:
+    """A unique request id."""
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"

@@ -1,0 +1,113 @@
+"""Implementations of the smaller CLI commands (dev, send, schema, limits, status)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from gateway.limits.policy import effective_limits
+from gateway.limits.snapshot import snapshot
+from gateway.limits.state import decode
+from gateway.settings import Settings
+from schemas.export import CONTRACT, render
+from schemas.request import ChatMessage, LLMRequest
+from streams.client import GatewayClient, new_request_id
+from streams.dev import DevStack, write_state
+from streams.limits_ledger import user_key
+
+
+def dev(settings: Settings, config: Path | None, *, workers: int, state_file: Path) -> int:
+    """Run broker + simulator + workers until Ctrl-C."""
+    with DevStack(settings, workers=workers, config_file=config) as stack:
+        seconds = asyncio.run(stack.wait_ready())
+        write_state(stack, state_file)
+        print(json.dumps(stack.describe(), indent=2))
+        print(f"ready in {seconds:.1f} s; try: streamgate send 'hello'   (Ctrl-C stops everything)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        finally:
+            state_file.unlink(missing_ok=True)
+
+
+async def send(settings: Settings, bootstrap: str, args: argparse.Namespace) -> int:
+    """Publish one request and print its result as JSON."""
+    schema = json.loads(args.schema.read_text()) if args.schema else None
+    request = LLMRequest(
+        id=new_request_id("cli"), tenant=args.tenant, user=args.user, model=args.model, response_format=schema,
+        messages=[ChatMessage(role="user", content=args.text)],
+    )
+    async with GatewayClient(bootstrap, requests_topic=settings.topics.requests,
+                             results_topic=settings.topics.results) as client:
+        await client.publish([request])
+        found = await client.collect([request.id], timeout_s=args.timeout)
+    if request.id not in found:
+        print(f"no result for {request.id} within {args.timeout} s")
+        return 1
+    print(found[request.id].model_dump_json(indent=2))
+    return 0
+
+
+def schema(name: str | None) -> int:
+    """Print one schema, or all of them."""
+    for each in [name] if name else list(CONTRACT):
+        if each not in CONTRACT:
+            print(f"unknown schema {each!r}; choose from {', '.join(CONTRACT)}")
+            return 2
+        print(render(each))
+    return 0
+
+
+async def limits(settings: Settings, bootstrap: str, tenant: str, user: str | None) -> int:
+    """Fold the usage table's changelog and print usage against each limit."""
+    keys = {tenant: "tenant"} if user is None else {tenant: "tenant", user_key(tenant, user): "user"}
+    latest = await _read_changelog(bootstrap, f"{settings.app_id}-usage-changelog", set(keys))
+    tenant_limits, user_limits = effective_limits(settings.limits, tenant, user or "")
+    now = time.time()
+    report: dict[str, Any] = {}
+    for key, scope in keys.items():
+        state = decode(latest.get(key))
+        report[scope] = snapshot(state, tenant_limits if scope == "tenant" else user_limits, now)
+    print(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+async def _read_changelog(bootstrap: str, topic: str, keys: set[str]) -> dict[str, bytes | None]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in parts]
+        if not tps:
+            return {}
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        latest: dict[str, bytes | None] = {}
+        while any(await consumer.position(tp) < ends[tp] for tp in tps):
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                for record in records:
+                    key = json.loads(record.key) if record.key else None
+                    if key in keys:
+                        latest[key] = record.value
+        return latest
+    finally:
+        await consumer.stop()
+
+
+def status(state_file: Path) -> int:
+    """Print each dev worker's /status page."""
+    if not state_file.is_file():
+        print("no dev stack here (start `streamgate dev`)")
+        return 1
+    for url in json.loads(state_file.read_text())["workers"]:
+        with urllib.request.urlopen(f"{url}/status", timeout=5) as response:  # noqa: S310 - loopback only
+            print(url, json.dumps(json.load(response), indent=2))
+    return 0

@@ -1,0 +1,70 @@
+"""The ledger: the Faust tables behind screening and accounting, and the synchronous steps that change them.
+
+Every method here is synchronous on purpose: the screen and account agents call them between awaits, so a
+read-modify-write of a tenant's state can never interleave with another one (Faust's rule that only a
+single-actor agent may write a table, kept across the two agents that share these tables).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from schemas.internal import Reservation, Settlement
+from schemas.request import LLMRequest
+from schemas.result import ErrorInfo
+from streams.records import RecordState, RequestRecord, record_key
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The outcome of screening a new request: a reservation, or the refusal and its result status."""
+
+    reservation: Reservation | None
+    error: ErrorInfo | None = None
+    status: str = "rejected"
+
+
+class Ledger:
+    """Request records (and, through :class:`streams.limits_ledger.LimitsLedger`, limit state) in Faust tables."""
+
+    def __init__(self, records: Any, limits: Any | None = None) -> None:
+        self._records = records
+        self._limits = limits
+
+    def record(self, request: LLMRequest) -> RequestRecord | None:
+        """The ledger's record of ``request``, if any."""
+        raw = self._records.get(record_key(request.tenant, request.id))
+        return RequestRecord.loads(raw) if raw else None
+
+    def admit(self, request: LLMRequest, offset: int, precheck: ErrorInfo | None, now: float) -> Admission:
+        """Screen a first-seen request: refuse it with ``precheck``, or apply limits and reserve."""
+        if precheck is not None:
+            status = "error" if precheck.code == "deadline_exceeded" else "rejected"
+            admission = Admission(reservation=None, error=precheck, status=status)
+        elif self._limits is not None:
+            admission = self._limits.admit(request, now)
+        else:
+            admission = Admission(reservation=Reservation(at=now))
+        if admission.error is not None:
+            self._write(request, RequestRecord("rejected", offset, now, error=admission.error, status=admission.status))
+        else:
+            self._write(request, RequestRecord("reserved", offset, now, reservation=admission.reservation))
+        return admission
+
+    def apply_settlement(self, settlement: Settlement, record: RequestRecord | None, usd: float, tokens: int) -> None:
+        """Release the reservation, charge the actual usage, and mark the request settled."""
+        now = time.time()
+        if self._limits is not None and record is not None and record.reservation is not None:
+            self._limits.settle(settlement.request, record.reservation, tokens=tokens, usd=usd, now=now)
+        if record is not None:
+            self._write(settlement.request, record.moved("settled"))
+
+    def mark(self, request: LLMRequest, record: RequestRecord | None, state: RecordState) -> None:
+        """Move a request's record to ``state`` (after its result was delivered)."""
+        if record is not None:
+            self._write(request, record.moved(state))
+
+    def _write(self, request: LLMRequest, record: RequestRecord) -> None:
+        self._records[record_key(request.tenant, request.id)] = record.dumps()

@@ -1,0 +1,257 @@
+"""The Faust agents of the pipeline and the edges between them (see :mod:`streams.topology`).
+
+Agents only move events: every decision is a plain function in :mod:`agents` or :mod:`streams.ledger_plan`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from agents import account as account_stage
+from agents import cache as cache_stage
+from agents import complete as complete_stage
+from agents import intake as intake_stage
+from agents import route as route_stage
+from agents import screen as screen_stage
+from agents import validate as validate_stage
+from agents.job import Job
+from gateway.settings import Settings
+from schemas.codes import ErrorCode
+from schemas.internal import Settlement
+from schemas.request import LLMRequest
+from schemas.result import ErrorInfo
+from streams import metrics
+from streams.channels import stage_channel
+from streams.dead_letters import dead_letter, rejection_for_invalid
+from streams.delivery import after_delivery, send
+from streams.ledger import Ledger
+from streams.limits_ledger import LimitsLedger
+from streams.ledger_plan import ScreenPlan, SettlePlan, plan_screen, plan_settle
+from streams.records import record_key
+from streams.services import Services
+from streams.topics import Topics, declare_topics
+
+log = logging.getLogger(__name__)
+
+RECEIVED_HEADER = "sg-received-ms"
+StageFn = Callable[[Job], Awaitable[Job]]
+
+
+@dataclass
+class Pipeline:
+    """Everything the agents share inside one worker."""
+
+    app: faust.App
+    settings: Settings
+    services: Services
+    topics: Topics
+    ledger: Ledger
+    in_flight: set[str] = field(default_factory=set)
+    emitting: set[str] = field(default_factory=set)
+
+
+def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pipeline:
+    """Declare topics, tables, channels and the seven agents (intake plus the six stages) on ``app``."""
+    topics = declare_topics(app, settings)
+    records, usage = (
+        app.Table(name, default=None, partitions=settings.partitions, schema=faust.Schema(
+            key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"))
+        for name in ("requests", "usage")
+    )
+    ledger = Ledger(records, LimitsLedger(usage, settings))
+    pipeline = Pipeline(app, settings, services, topics, ledger)
+    _intake_agent(pipeline)
+    stages: list[tuple[str, int, StageFn]] = [
+        ("cache", 256, lambda job: cache_stage.lookup(job, services.cache, settings)),
+        ("route", 16, lambda job: _route(job, settings)),
+        ("complete", settings.max_in_flight,
+         lambda job: complete_stage.complete(job, services.completer, max_request_s=services.max_request_s)),
+        ("validate", 256,
+         lambda job: validate_stage.validate(job, services.completer, max_request_s=services.max_request_s)),
+    ]
+    channels = [stage_channel(app, maxsize=max(1024, concurrency)) for _, concurrency, _ in stages]
+    for index, (name, concurrency, fn) in enumerate(stages):
+        following = channels[index + 1] if index + 1 < len(channels) else None
+        _stage_agent(pipeline, name, concurrency, fn, channels[index], following)
+    _screen_agent(pipeline, channels[0])
+    _account_agent(pipeline)
+    return pipeline
+
+
+async def _route(job: Job, settings: Settings) -> Job:
+    if job.finished:
+        return job
+    route = route_stage.choose_route(job.request, settings)
+    if isinstance(route, ErrorInfo):
+        return job.fail(route, status="rejected")
+    return job.evolve(route=route)
+
+
+def _intake_agent(p: Pipeline) -> None:
+    """llm.requests -> (validate) -> streamgate.admit keyed by tenant; bad events -> llm.dlq."""
+
+    async def intake(stream: Any) -> None:
+        async for event in stream.noack().events():
+            message = event.message
+            try:
+                request = intake_stage.parse_request(event.value)
+            except intake_stage.InvalidEvent as bad:
+                metrics.DEAD_LETTERS.labels(reason=bad.reason).inc()
+                futures = [await send(p.topics.dlq, message.key, dead_letter(message, bad.reason, bad.detail))]
+                answer = rejection_for_invalid(bad)
+                if answer is not None:
+                    futures.append(await send(p.topics.reply(bad.reply_to or p.settings.topics.results),
+                                              answer[0], answer[1]))
+                after_delivery(futures, event.ack, what=f"dead letter of offset {message.offset}")
+                continue
+            received = int((message.timestamp or time.time()) * 1000)
+            future = await send(p.topics.admit, request.tenant.encode(), event.value,
+                                 headers=[(RECEIVED_HEADER, str(received).encode())])
+            after_delivery([future], event.ack, what=f"request {request.id}")
+
+    p.app.agent(p.topics.requests, name="streamgate.intake", concurrency=1)(intake)
+
+
+def _stage_agent(p: Pipeline, name: str, concurrency: int, fn: StageFn, source: Any, following: Any | None) -> None:
+    """An in-process stage: run ``fn``, then hand the job on (or, once finished or last, to the account topic)."""
+
+    async def stage(stream: Any) -> None:
+        async for job in stream:
+            try:
+                job = await fn(job)
+            except Exception as exc:
+                log.exception("stage %s failed on %s", name, job.request.id)
+                job = job.fail(ErrorInfo(code=ErrorCode.INTERNAL_ERROR, message=f"{name}: {type(exc).__name__}"))
+            if following is None or job.short_circuited:
+                await _finish(p, job)
+            else:
+                await following.put(job)
+
+    p.app.agent(source, name=f"streamgate.{name}", concurrency=concurrency)(stage)
+
+
+async def _finish(p: Pipeline, job: Job) -> None:
+    """Remember a fresh answer, send the settlement, and ack the source once the broker has it."""
+    if job.status == "ok" and not job.cached:
+        await cache_stage.remember(job, p.services.cache, p.settings)
+    key = record_key(job.request.tenant, job.request.id)
+    future = await send(p.topics.settle, job.request.tenant.encode(), job.to_settlement().model_dump_json().encode())
+    source = job.source
+
+    def delivered() -> None:
+        p.in_flight.discard(key)
+        if source is not None:
+            source.ack()
+
+    after_delivery([future], delivered, what=f"settlement of {job.request.id}", on_failed=lambda _: p.in_flight.discard(key))
+
+
+def _screen_agent(p: Pipeline, first_stage: Any) -> None:
+    """streamgate.admit -> guards, limits and reservation (one actor: it writes the tables) -> first stage."""
+
+    async def screen(stream: Any) -> None:
+        async for event in stream.noack().events():
+            try:
+                await _screen_one(p, event, first_stage)
+            except Exception:
+                log.exception("screen failed on offset %s", event.message.offset)
+                future = await send(p.topics.dlq, event.message.key,
+                                    dead_letter(event.message, "internal", "screen stage failed; see worker log"))
+                after_delivery([future], event.ack, what="dead letter")
+
+    p.app.agent(p.topics.admit, name="streamgate.screen", concurrency=1)(screen)
+
+
+async def _screen_one(p: Pipeline, event: Any, first_stage: Any) -> None:
+    message = event.message
+    request = LLMRequest.model_validate_json(event.value)
+    received_ms = _received_ms(event)
+    key = record_key(request.tenant, request.id)
+    record = p.ledger.record(request)
+    plan = plan_screen(record, message.offset, key in p.in_flight)
+    metrics.SCREENED.labels(plan=plan.value).inc()
+    if plan in (ScreenPlan.SKIP, ScreenPlan.DROP):
+        event.ack()
+        return
+    job = Job(request=request, received_ms=received_ms, reservation=None, source=event)
+    if plan is ScreenPlan.DECIDE:
+        now = time.time()
+        precheck = screen_stage.check_deadline(request, int(now * 1000)) or screen_stage.check_size(
+            request, len(event.value), p.settings.guards)
+        admission = p.ledger.admit(request, message.offset, precheck, now)
+        if admission.error is not None:
+            await _finish(p, job.fail(admission.error, status=admission.status))  # type: ignore[arg-type]
+            return
+        job = job.evolve(reservation=admission.reservation)
+    elif plan is ScreenPlan.REPLAY_REJECTION:
+        assert record is not None and record.error is not None
+        status = "error" if record.status == "error" else "rejected"
+        await _finish(p, job.fail(record.error, status=status).evolve(reemit=record.offset != message.offset))
+        return
+    elif plan is ScreenPlan.RESUME:
+        assert record is not None
+        job = job.evolve(reservation=record.reservation)
+    elif plan is ScreenPlan.REANSWER:
+        job = job.evolve(reemit=True)
+    p.in_flight.add(key)
+    await first_stage.put(job)
+
+
+def _received_ms(event: Any) -> int:
+    for name, value in event.message.headers or ():
+        if name == RECEIVED_HEADER:
+            return int(value)
+    return int((event.message.timestamp or time.time()) * 1000)
+
+
+def _account_agent(p: Pipeline) -> None:
+    """streamgate.settle -> usage applied to the tables, result to reply_to, usage event to llm.usage."""
+
+    async def account(stream: Any) -> None:
+        async for event in stream.noack().events():
+            try:
+                await _account_one(p, event)
+            except Exception:
+                log.exception("account failed on offset %s", event.message.offset)
+                future = await send(p.topics.dlq, event.message.key,
+                                    dead_letter(event.message, "internal", "account stage failed; see worker log"))
+                after_delivery([future], event.ack, what="dead letter")
+
+    p.app.agent(p.topics.settle, name="streamgate.account", concurrency=1)(account)
+
+
+async def _account_one(p: Pipeline, event: Any) -> None:
+    settlement = Settlement.model_validate_json(event.value)
+    request = settlement.request
+    key = record_key(request.tenant, request.id)
+    record = p.ledger.record(request)
+    plan = plan_settle(record, settlement.reemit, key in p.emitting)
+    if plan is SettlePlan.SKIP:
+        event.ack()
+        return
+    charge = account_stage.charge_of(settlement, p.settings)
+    if plan is SettlePlan.APPLY_AND_EMIT:
+        p.ledger.apply_settlement(settlement, record, usd=charge.usd, tokens=charge.input_tokens + charge.output_tokens)
+    now_ms = int(time.time() * 1000)
+    result, usage = account_stage.build_outputs(settlement, charge, now_ms)
+    futures = [await send(p.topics.reply(request.reply_to), request.id.encode(), result.model_dump_json().encode())]
+    if plan is not SettlePlan.EMIT_RESULT_ONLY:
+        futures.append(await send(p.topics.usage, request.tenant.encode(), usage.model_dump_json().encode()))
+        metrics.observe_result(result, request.tenant)
+    p.emitting.add(key)
+    final_state = "rejected_done" if settlement.status == "rejected" or (
+        record is not None and record.state.startswith("rejected")) else "done"
+
+    def delivered() -> None:
+        p.emitting.discard(key)
+        if plan is not SettlePlan.EMIT_RESULT_ONLY:
+            p.ledger.mark(request, p.ledger.record(request), final_state)  # type: ignore[arg-type]
+        event.ack()
+
+    after_delivery(futures, delivered, what=f"result of {request.id}", on_failed=lambda _: p.emitting.discard(key))

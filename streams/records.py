@@ -1,0 +1,66 @@
+"""Per-request ledger records: what the gateway has already decided and done for a request id.
+
+One record per ``tenant|id`` lives in a Faust table written only by the screen and account agents, synchronously
+and from the tenant's partition, so after a crash the replayed events can tell a redelivery from a new request
+and a reservation is never applied or settled twice.
+
+States::
+
+    reserved -> settled -> done          admitted: reservation open -> usage applied -> result delivered
+    rejected -> rejected_done            refused: nothing reserved -> result delivered
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import orjson
+
+from schemas.internal import Reservation
+from schemas.result import ErrorInfo
+
+RecordState = Literal["reserved", "settled", "done", "rejected", "rejected_done"]
+FINISHED_STATES: frozenset[str] = frozenset({"settled", "done"})
+REJECTED_STATES: frozenset[str] = frozenset({"rejected", "rejected_done"})
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """The ledger's memory of one request id. ``offset`` is the admit-topic offset that created it."""
+
+    state: RecordState
+    offset: int
+    ts: float
+    reservation: Reservation | None = None
+    error: ErrorInfo | None = None
+    status: str | None = None
+
+    def moved(self, state: RecordState) -> RequestRecord:
+        """The same record in a new state."""
+        return replace(self, state=state)
+
+    def dumps(self) -> bytes:
+        """Compact JSON for the table."""
+        return orjson.dumps(
+            {
+                "s": self.state, "o": self.offset, "t": self.ts, "st": self.status,
+                "r": self.reservation.model_dump() if self.reservation else None,
+                "e": self.error.model_dump(mode="json") if self.error else None,
+            }
+        )
+
+    @classmethod
+    def loads(cls, raw: bytes) -> RequestRecord:
+        """Parse :meth:`dumps` output."""
+        doc = orjson.loads(raw)
+        return cls(
+            state=doc["s"], offset=doc["o"], ts=doc["t"], status=doc.get("st"),
+            reservation=Reservation.model_validate(doc["r"]) if doc.get("r") else None,
+            error=ErrorInfo.model_validate(doc["e"]) if doc.get("e") else None,
+        )
+
+
+def record_key(tenant: str, request_id: str) -> str:
+    """The table key of a request: tenant first, so it lives in the tenant's partition."""
+    return f"{tenant}|{request_id}"
