@@ -47,3 +47,11 @@ DEFAULT_ALIASES: dict[str, str] = {
     "smart": "claude-sonnet-4",
     "best": "gpt-4o",
 }
+
+# Primary -> fallbacks: a model of similar quality on the other provider first, then a cheaper one.
+DEFAULT_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "gpt-4o": ("claude-sonnet-4", "gpt-4o-mini"),
+    "claude-sonnet-4": ("gpt-4o", "claude-3-5-haiku"),
+    "gpt-4o-mini": ("claude-3-5-haiku",),
+    "claude-3-5-haiku": ("gpt-4o-mini",),
+}

@@ -49,6 +49,9 @@ class LLMRequest(BaseModel):
         default=None, description="JSON schema the output must satisfy; the result then carries `parsed`."
     )
     cache: CachePolicy = Field(default_factory=CachePolicy)
-    reply_to: str = Field(default="llm.results", pattern=r"^[A-Za-z0-9._\-]{1,249}$")
+    reply_to: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9._\-]{1,249}$",
+        description="Topic for the result; default: the gateway's results topic (llm.results).",
+    )
     deadline_ms: int | None = Field(default=None, description="Epoch ms after which the request must not be served.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free dict, echoed back on the result.")

@@ -38,7 +38,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         stream_buffer_maxsize=4096,
         stream_wait_empty=False,
         web_enabled=settings.web_port > 0,
-        web_port=settings.web_port,
+        web_port=settings.web_port or 6066,
         web_bind="127.0.0.1",
         table_standby_replicas=0,
         worker_redirect_stdouts=False,

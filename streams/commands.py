@@ -10,15 +10,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from gateway.limits.policy import effective_limits
 from gateway.limits.snapshot import snapshot
 from gateway.limits.state import decode
 from gateway.settings import Settings
 from schemas.export import CONTRACT, render
 from schemas.request import ChatMessage, LLMRequest
-from streams.client import GatewayClient, new_request_id
+from streams.client import GatewayClient, new_request_id, read_topic
 from streams.dev import DevStack, write_state
 from streams.limits_ledger import user_key
 
@@ -80,26 +78,12 @@ async def limits(settings: Settings, bootstrap: str, tenant: str, user: str | No
 
 
 async def _read_changelog(bootstrap: str, topic: str, keys: set[str]) -> dict[str, bytes | None]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    try:
-        parts = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in parts]
-        if not tps:
-            return {}
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        latest: dict[str, bytes | None] = {}
-        while any(await consumer.position(tp) < ends[tp] for tp in tps):
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for record in records:
-                    key = json.loads(record.key) if record.key else None
-                    if key in keys:
-                        latest[key] = record.value
-        return latest
-    finally:
-        await consumer.stop()
+    latest: dict[str, bytes | None] = {}
+    for record in await read_topic(bootstrap, topic):
+        key = json.loads(record.key) if record.key else None
+        if key in keys:
+            latest[key] = record.value
+    return latest
 
 
 def status(state_file: Path) -> int:

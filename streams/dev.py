@@ -43,6 +43,7 @@ class DevStack:
     config_file: Path | None = None
     log_dir: Path = field(default_factory=lambda: Path(".streamgate/logs"))
     simulator_latency_ms: float = 0.0
+    extra_env: dict[str, str] = field(default_factory=dict)
     bootstrap: str = ""
     simulator_url: str | None = None
     worker_ports: list[int] = field(default_factory=list)
@@ -81,7 +82,7 @@ class DevStack:
 
     def worker_env(self, index: int) -> dict[str, str]:
         """Environment of worker ``index`` (everything else it reads from the same settings sources)."""
-        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=self.bootstrap, PYTHONUNBUFFERED="1")
+        env = {**os.environ, **self.extra_env, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "PYTHONUNBUFFERED": "1"}
         env["STREAMGATE_WEB_PORT"] = str(self.worker_ports[index])
         env["STREAMGATE_DATA_DIR"] = str(self.log_dir.parent / f"worker-{index}")
         if self.simulator_url is not None:
@@ -118,7 +119,7 @@ class DevStack:
             command += ["--config", str(self.config_file)]
         with (self.log_dir / f"{name}.log").open("wb") as log:
             self._procs[name] = subprocess.Popen(
-                command + args, stdout=log, stderr=subprocess.STDOUT, env=env or dict(os.environ),
+                command + args, stdout=log, stderr=subprocess.STDOUT, env=env or {**os.environ, **self.extra_env},
                 start_new_session=True,
             )
 
@@ -135,7 +136,8 @@ class DevStack:
     async def wait_ready(self, timeout_s: float = 90.0) -> float:
         """Block until a probe request is answered end to end; returns the seconds it took."""
         started = time.monotonic()
-        async with GatewayClient(self.bootstrap) as client:
+        topics = self.settings.topics
+        async with GatewayClient(self.bootstrap, requests_topic=topics.requests, results_topic=topics.results) as client:
             probe = LLMRequest(id=new_request_id("probe"), tenant="streamgate-probe", user="dev",
                                messages=[ChatMessage(role="user", content="ping")], cache={"mode": "bypass"})
             await client.publish([probe])

@@ -240,7 +240,7 @@ async def _account_one(p: Pipeline, event: Any) -> None:
         p.ledger.apply_settlement(settlement, record, usd=charge.usd, tokens=charge.input_tokens + charge.output_tokens)
     now_ms = int(time.time() * 1000)
     result, usage = account_stage.build_outputs(settlement, charge, now_ms)
-    futures = [await send(p.topics.reply(request.reply_to), request.id.encode(), result.model_dump_json().encode())]
+    futures = [await send(p.topics.reply(request.reply_to or p.settings.topics.results), request.id.encode(), result.model_dump_json().encode())]
     if plan is not SettlePlan.EMIT_RESULT_ONLY:
         futures.append(await send(p.topics.usage, request.tenant.encode(), usage.model_dump_json().encode()))
         metrics.observe_result(result, request.tenant)

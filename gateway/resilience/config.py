@@ -13,6 +13,7 @@ from collections.abc import Collection
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gateway.catalog import DEFAULT_FALLBACKS
 from gateway.errors import ConfigError
 
 
@@ -74,7 +75,8 @@ class ResilienceSettings(BaseModel):
     retry: dict[str, RetryPolicy] = Field(default_factory=dict, description="Per catalog model override.")
     breaker: BreakerPolicy = Field(default_factory=BreakerPolicy)
     fallbacks: dict[str, list[str]] = Field(
-        default_factory=dict, description="Catalog model -> ordered fallback models (not transitive)."
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_FALLBACKS.items()},
+        description="Catalog model -> ordered fallback models (not transitive).",
     )
     limits: dict[str, ProviderLimit] = Field(default_factory=dict, description="Per catalog model.")
     attempt_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one provider attempt.")

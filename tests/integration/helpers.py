@@ -1,0 +1,52 @@
+"""Client-side helpers written only from the README's contract: JSON in, JSON out, plain aiokafka."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from typing import Any
+
+from streams.dev import DevStack
+from tests.support.kafka import Record, consume_until, produce
+
+
+def request(text: str, **fields: Any) -> dict[str, Any]:
+    """A request document as a client would write it."""
+    doc: dict[str, Any] = {
+        "v": 1, "id": f"t-{uuid.uuid4().hex[:12]}", "tenant": "acme", "user": "alice",
+        "messages": [{"role": "user", "content": text}], "cache": {"mode": "bypass"},
+    }
+    doc.update(fields)
+    return doc
+
+
+async def publish(stack: DevStack, docs: list[dict[str, Any]], keys: list[bytes | None] | None = None) -> None:
+    """Publish request documents to the requests topic."""
+    await produce(stack.bootstrap, stack.settings.topics.requests, [json.dumps(d).encode() for d in docs], keys)
+
+
+async def results_for(stack: DevStack, ids: list[str], timeout_s: float = 60.0) -> dict[str, list[dict[str, Any]]]:
+    """Every result on the results topic for ``ids`` (a list per id, to catch duplicates), once all arrived."""
+    wanted = set(ids)
+
+    def done(records: list[Record]) -> bool:
+        return wanted <= {r.json()["id"] for r in records}
+
+    records = await consume_until(stack.bootstrap, stack.settings.topics.results, done, timeout_s)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        doc = record.json()
+        if doc["id"] in wanted:
+            found.setdefault(doc["id"], []).append(doc)
+    return found
+
+
+async def topic_docs(stack: DevStack, topic: str, until: Any, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+    """JSON documents on ``topic`` once ``until`` (a count or a predicate over records) holds."""
+    return [r.json() for r in await consume_until(stack.bootstrap, topic, until, timeout_s)]
+
+
+def duplicates(found: dict[str, list[dict[str, Any]]]) -> Counter[str]:
+    """Ids that came back more than once."""
+    return Counter({rid: len(docs) for rid, docs in found.items() if len(docs) > 1})
