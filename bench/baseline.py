@@ -56,7 +56,7 @@ async def baseline(bootstrap: str, settings: Settings, *, runs: int, rates: Sequ
         echo.wait(10)
     return {
         "throughput_msgs_s": Figure.of(throughput),
-        "latency": {rate: figures([r.summary() for r in results]) for rate, results in latency.items()},
+        "latency": {f"{rate:.0f}": figures([r.summary() for r in results]) for rate, results in latency.items()},
     }
 
 

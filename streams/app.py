@@ -15,7 +15,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> faust.App:
     wait instead of Faust's hard-coded 1.5 s, 1 MB producer batches so thousands of concurrent senders do not
     thrash a small batch, and a 6 s session timeout so joins and rebalances take ~3 s instead of ~30 s.
     """
-    apply_faust_fixes(fetch_max_wait_ms=settings.fetch_max_wait_ms)
+    apply_faust_fixes(fetch_max_wait_ms=settings.fetch_max_wait_ms, commit_fix=not settings.upstream_commit_logic)
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     servers = ";".join(f"kafka://{server.strip()}" for server in bootstrap_servers.split(","))
     return faust.App(

@@ -15,15 +15,20 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any, TypeVar
 
 from gateway.settings import Settings
 from schemas.request import ChatMessage, LLMRequest
 from streams.client import GatewayClient, new_request_id
 from streams.embedded_broker import EmbeddedBroker, ensure_topics
 from streams.worker import topic_specs
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -57,7 +62,7 @@ class DevStack:
         else:
             self._broker = EmbeddedBroker(self.log_dir).start()
             self.bootstrap = self._broker.bootstrap_servers
-        asyncio.run(ensure_topics(self.bootstrap, topic_specs(self.settings)))
+        run_blocking(ensure_topics(self.bootstrap, topic_specs(self.settings)))
         if self.needs_simulator:
             port = free_port()
             self._spawn("simulator", ["simulate", "--port", str(port), "--latency-ms", str(self.simulator_latency_ms)])
@@ -145,6 +150,16 @@ class DevStack:
         if probe.id not in found:
             raise TimeoutError(f"the pipeline did not answer a probe within {timeout_s} s; see {self.log_dir}")
         return time.monotonic() - started
+
+
+def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even when called inside a running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _wait_port(port: int, timeout_s: float) -> None:

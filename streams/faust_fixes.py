@@ -71,17 +71,17 @@ def _with_fetch_wait(original: Callable[..., Any], fetch_max_wait_ms: int) -> Ca
     return create_worker_consumer
 
 
-def apply_faust_fixes(*, fetch_max_wait_ms: int) -> None:
-    """Install both fixes (idempotent; a later call only changes the fetch wait)."""
+def apply_faust_fixes(*, fetch_max_wait_ms: int, commit_fix: bool = True) -> None:
+    """Install both fixes (idempotent). ``commit_fix=False`` restores upstream's commit logic, which exists only
+    so a test can show the event loss the fix prevents."""
     if faust.__version__ not in SUPPORTED_FAUST_VERSIONS:
         raise RuntimeError(
             f"streams.faust_fixes was written against faust-streaming {SUPPORTED_FAUST_VERSIONS}, "
             f"found {faust.__version__}: re-check issue #606 and the hard-coded fetch wait before upgrading"
         )
     consumer_cls = faust_consumer.Consumer
-    if "original_new_offset" not in _state:
-        _state["original_new_offset"] = consumer_cls._new_offset
-        consumer_cls._new_offset = safe_new_offset
+    original_new_offset = _state.setdefault("original_new_offset", consumer_cls._new_offset)
+    consumer_cls._new_offset = safe_new_offset if commit_fix else original_new_offset
     thread_cls = faust_aiokafka.AIOKafkaConsumerThread
     original = _state.setdefault("original_create_worker_consumer", thread_cls._create_worker_consumer)
     thread_cls._create_worker_consumer = _with_fetch_wait(original, fetch_max_wait_ms)

@@ -35,8 +35,8 @@ class Ledger:
 
     def record(self, request: LLMRequest) -> RequestRecord | None:
         """The ledger's record of ``request``, if any."""
-        raw = self._records.get(record_key(request.tenant, request.id))
-        return RequestRecord.loads(raw) if raw else None
+        doc = self._records.get(record_key(request.tenant, request.id))
+        return RequestRecord.from_doc(doc) if doc else None
 
     def admit(self, request: LLMRequest, offset: int, precheck: ErrorInfo | None, now: float) -> Admission:
         """Screen a first-seen request: refuse it with ``precheck``, or apply limits and reserve."""
@@ -67,4 +67,4 @@ class Ledger:
             self._write(request, record.moved(state))
 
     def _write(self, request: LLMRequest, record: RequestRecord) -> None:
-        self._records[record_key(request.tenant, request.id)] = record.dumps()
+        self._records[record_key(request.tenant, request.id)] = record.to_doc()

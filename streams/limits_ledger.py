@@ -1,13 +1,14 @@
 """Per-tenant and per-user limits and budgets in a Faust table, applied with reservations.
 
 Keys: ``tenant`` and ``tenant|user`` (the ``|`` cannot appear in a tenant name), both written from the tenant's
-partition of ``streamgate.admit``/``streamgate.settle``. Values are :class:`gateway.limits.state.UsageState` JSON
-(~200 bytes): a single value per key holding its current window, reservations and spend per period, because
+partition of ``streamgate.admit``/``streamgate.settle``. Values are :class:`gateway.limits.state.UsageState` as JSON
+objects (~200 bytes): a single value per key holding its current window, reservations and spend per period, because
 Faust's windowed tables return the newest window on read and expire keys without a changelog delete.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from agents.route import choose_route
@@ -15,12 +16,20 @@ from gateway.limits.decide import Reservation as LimitReservation
 from gateway.limits.decide import admit, settle
 from gateway.limits.estimate import estimate_request
 from gateway.limits.policy import effective_limits
-from gateway.limits.state import decode, encode
+from gateway.limits.state import UsageState
 from gateway.settings import Settings
 from schemas.internal import Reservation
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo
 from streams.ledger import Admission
+
+
+def _load(doc: dict[str, Any] | None) -> UsageState:
+    return UsageState.from_dict(doc) if doc else UsageState()
+
+
+def _dump(state: UsageState) -> dict[str, Any]:
+    return dataclasses.asdict(state)
 
 
 def user_key(tenant: str, user: str) -> str:
@@ -47,7 +56,7 @@ class LimitsLedger:
         tenant_limits, user_limits = effective_limits(self._settings.limits, request.tenant, request.user)
         ukey = user_key(request.tenant, request.user)
         decision = admit(
-            decode(self._table.get(request.tenant)), decode(self._table.get(ukey)), tenant_limits, user_limits,
+            _load(self._table.get(request.tenant)), _load(self._table.get(ukey)), tenant_limits, user_limits,
             estimate, now,
         )
         if not decision.admitted:
@@ -57,8 +66,8 @@ class LimitsLedger:
                 retry_after_ms=decision.retry_after_ms, limit=decision.limit,
             )
             return Admission(reservation=None, error=error, status="rejected")
-        self._table[request.tenant] = encode(decision.tenant_state)
-        self._table[ukey] = encode(decision.user_state)
+        self._table[request.tenant] = _dump(decision.tenant_state)
+        self._table[ukey] = _dump(decision.user_state)
         reserved = estimate.reservation
         return Admission(
             reservation=Reservation(
@@ -70,8 +79,8 @@ class LimitsLedger:
         """Replace the reservation with the actual usage (zero for cache hits and failures)."""
         ukey = user_key(request.tenant, request.user)
         tenant_state, user_state = settle(
-            decode(self._table.get(request.tenant)), decode(self._table.get(ukey)),
+            _load(self._table.get(request.tenant)), _load(self._table.get(ukey)),
             LimitReservation(tokens=reservation.tokens, usd=reservation.usd), tokens, usd, now,
         )
-        self._table[request.tenant] = encode(tenant_state)
-        self._table[ukey] = encode(user_state)
+        self._table[request.tenant] = _dump(tenant_state)
+        self._table[ukey] = _dump(user_state)

@@ -60,8 +60,7 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
     """Declare topics, tables, channels and the seven agents (intake plus the six stages) on ``app``."""
     topics = declare_topics(app, settings)
     records, usage = (
-        app.Table(name, default=None, partitions=settings.partitions, schema=faust.Schema(
-            key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"))
+        app.Table(name, default=None, partitions=settings.partitions)
         for name in ("requests", "usage")
     )
     ledger = Ledger(records, LimitsLedger(usage, settings))

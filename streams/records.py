@@ -13,9 +13,8 @@ States::
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
-import orjson
 
 from schemas.internal import Reservation
 from schemas.result import ErrorInfo
@@ -40,20 +39,17 @@ class RequestRecord:
         """The same record in a new state."""
         return replace(self, state=state)
 
-    def dumps(self) -> bytes:
-        """Compact JSON for the table."""
-        return orjson.dumps(
-            {
-                "s": self.state, "o": self.offset, "t": self.ts, "st": self.status,
-                "r": self.reservation.model_dump() if self.reservation else None,
-                "e": self.error.model_dump(mode="json") if self.error else None,
-            }
-        )
+    def to_doc(self) -> dict[str, Any]:
+        """The compact JSON object stored in the table."""
+        return {
+            "s": self.state, "o": self.offset, "t": self.ts, "st": self.status,
+            "r": self.reservation.model_dump() if self.reservation else None,
+            "e": self.error.model_dump(mode="json") if self.error else None,
+        }
 
     @classmethod
-    def loads(cls, raw: bytes) -> RequestRecord:
-        """Parse :meth:`dumps` output."""
-        doc = orjson.loads(raw)
+    def from_doc(cls, doc: dict[str, Any]) -> RequestRecord:
+        """Rebuild a record from :meth:`to_doc` output."""
         return cls(
             state=doc["s"], offset=doc["o"], ts=doc["t"], status=doc.get("st"),
             reservation=Reservation.model_validate(doc["r"]) if doc.get("r") else None,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.settings import Settings, TopicNames, load_settings
-from streams.dev import DevStack
+from streams.dev import DevStack, run_blocking
 
 
 def stack_env(prefix: str, bootstrap: str, redis_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -56,9 +56,7 @@ def gateway_stack(
     stack = DevStack(settings_for(env, config_file), workers=workers, config_file=config_file,
                      log_dir=work_dir / "logs", extra_env=env, simulator_latency_ms=simulator_latency_ms)
     with stack:
-        import asyncio
-
-        asyncio.run(stack.wait_ready())
+        run_blocking(stack.wait_ready())
         yield stack
 
 

@@ -1,0 +1,74 @@
+"""The targets of issue 3 and how each is read from the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.stats import Figure
+
+NAN = Figure(float("nan"), float("nan"), float("nan"), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One target: a figure of the report compared with a bound (``at_least`` or at most)."""
+
+    name: str
+    bound: float
+    unit: str
+    at_least: bool
+    read: Callable[[dict[str, Any]], Figure]
+
+    def verdict(self, report: dict[str, Any]) -> tuple[Figure, str]:
+        """The measured figure (median) and ``PASS``/``MISS`` (``n/a`` when the scenario did not run)."""
+        try:
+            figure = self.read(report)
+        except KeyError:
+            return NAN, "n/a"
+        if figure.runs == 0:
+            return figure, "n/a"
+        ok = figure.median >= self.bound if self.at_least else figure.median <= self.bound
+        return figure, "PASS" if ok else "MISS"
+
+    def as_text(self) -> str:
+        """``>= 1,000 req/s``."""
+        return f"{'>=' if self.at_least else '<='} {self.bound:,.0f} {self.unit}"
+
+
+def _fig(*path: str) -> Callable[[dict[str, Any]], Figure]:
+    def read(report: dict[str, Any]) -> Figure:
+        node: Any = report
+        for key in path:
+            node = node[key]
+        assert isinstance(node, Figure)
+        return node
+
+    return read
+
+
+def _in_flight_at_sustained(report: dict[str, Any]) -> Figure:
+    return Figure.of(ramp.get("at_sustained_peak_in_flight", float("nan")) for ramp in report["in_flight"]["ramps"])
+
+
+def _rss_at_peak(report: dict[str, Any]) -> Figure:
+    """Worker RSS at the highest number of requests in flight reached (sustained or overloaded step)."""
+    values = []
+    for ramp in report["in_flight"]["ramps"]:
+        keys = [k for k in ("at_overload_peak_rss_mb_w0", "at_sustained_peak_rss_mb_w0") if k in ramp]
+        values.append(max((ramp[k] for k in keys), default=float("nan")))
+    return Figure.of(values)
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("cache-miss throughput, zero-latency provider", 1000, "req/s", True,
+           _fig("cache_miss", "figures", "sustained_rate")),
+    Target("sustained rate with 1 s provider latency", 1000, "req/s", True,
+           _fig("in_flight", "figures", "sustained_rate")),
+    Target("requests in flight with 1 s provider latency", 2000, "", True, _in_flight_at_sustained),
+    Target("cache-hit throughput", 1500, "req/s", True, _fig("cache_hit", "figures", "sustained_rate")),
+    Target("overhead p50 at 250 req/s", 40, "ms", False, _fig("overhead", "by_rate", "250", "overhead_p50")),
+    Target("overhead p99 at 250 req/s", 120, "ms", False, _fig("overhead", "by_rate", "250", "overhead_p99")),
+    Target("worker RSS at peak in flight (1 s provider)", 400, "MB", False, _rss_at_peak),
+)
