@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
@@ -55,10 +56,11 @@ def _add_pages(app: faust.App, pipeline: Pipeline) -> None:
         return web_view.json(
             {
                 "in_flight": len(pipeline.in_flight),
-                "breakers": [snap._asdict() if hasattr(snap, "_asdict") else vars(snap)
-                             for snap in completer.breakers.snapshot_all()],
-                "provider_rates": [vars(snap) if not isinstance(snap, dict) else snap
-                                   for snap in completer.rates.snapshot_all()],
+                "assigned_partitions": sorted(
+                    tp.partition for tp in app.consumer.assignment() if tp.topic == pipeline.settings.topics.admit
+                ),
+                "breakers": [dataclasses.asdict(snap) for snap in completer.breakers.snapshot_all()],
+                "provider_rates": [dataclasses.asdict(snap) for snap in completer.rates.snapshot_all()],
             }
         )
 

@@ -1,0 +1,143 @@
+"""Budgets and rate limits held in Faust tables: exact under concurrency, across restarts and two workers.
+
+Requests use claude-3-5-haiku with a small ``max_tokens``: the simulator fills the output allowance and counts
+input with the same tokenizer, so a request's actual cost equals its reserved worst case and "100 requests'
+worth of budget" means exactly 100 requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from gateway.limits.estimate import estimate_request
+from gateway.settings import load_settings
+from streams.dev import DevStack
+from tests.integration.helpers import publish, request, results_for
+from tests.support.gateway import gateway_stack
+
+MODEL = "claude-3-5-haiku"
+MAX_TOKENS = 16
+GENEROUS = "requests_per_window = 1000000\ntokens_per_window = 1000000000\nusd_per_day = 1000.0\n"
+
+
+def worst_case_usd(text: str) -> float:
+    """The reservation of one test request (same estimate the screen stage makes)."""
+    settings = load_settings()
+    chain = [MODEL, *settings.resilience.fallbacks.get(MODEL, [])]
+    messages = [{"role": "user", "content": text}]
+    return estimate_request(messages, None, MAX_TOKENS, [settings.models[m] for m in chain]).worst_case_usd
+
+
+def budget_request(text: str, tenant: str, user: str, **fields: Any) -> dict[str, Any]:
+    return request(text, tenant=tenant, user=user, model=MODEL, max_tokens=MAX_TOKENS, **fields)
+
+
+def write_config(path: Path, body: str) -> Path:
+    path.write_text(body)
+    return path
+
+
+def statuses(found: dict[str, list[dict[str, Any]]]) -> Counter[str]:
+    return Counter(docs[0]["status"] if docs[0]["status"] == "ok" else docs[0]["error"]["code"]
+                   for docs in found.values())
+
+
+async def test_budget_holds_under_500_concurrent_requests_and_limits_survive_a_restart(
+    kafka_bootstrap: str, redis_url: str, tmp_path: Path
+) -> None:
+    text = "spend a little #sim:sleep_ms=2500"  # slow calls: all 500 are screened before any settles
+    budget = worst_case_usd(text) * 100.5
+    config = write_config(tmp_path / "limits.toml", f"""
+[limits.tenants.budget-co.tenant]
+{GENEROUS}
+[limits.tenants.budget-co.users.alice]
+requests_per_window = 1000000
+tokens_per_window = 1000000000
+usd_per_day = {budget!r}
+[limits.tenants.budget-co.users.carol]
+requests_per_window = 100
+window_s = 3600
+""")
+    with gateway_stack(kafka_bootstrap, redis_url, tmp_path, config_file=config) as stack:
+        alice = [budget_request(text, "budget-co", "alice") for _ in range(500)]
+        carol = [budget_request("count me", "budget-co", "carol") for _ in range(150)]
+        await publish(stack, alice + carol)
+        found = await results_for(stack, [d["id"] for d in alice + carol], timeout_s=90)
+        counts = statuses({d["id"]: found[d["id"]] for d in alice})
+        assert counts == {"ok": 100, "budget_exhausted": 400}, counts
+        refused = next(found[d["id"]][0] for d in alice if found[d["id"]][0]["status"] == "rejected")
+        assert refused["error"]["limit"] == "user.usd_per_day" and refused["error"]["retry_after_ms"] > 0
+        assert refused["cost_usd"] == 0 and refused["attempts"] == 0
+        assert statuses({d["id"]: found[d["id"]] for d in carol}) == {"ok": 100, "rate_limited": 50}
+
+        stack.kill("worker-0")  # the counts must come back from the changelog, not from memory
+        stack.start_worker(0)
+        await stack.wait_ready()
+        more = [budget_request("one more", "budget-co", "carol") for _ in range(10)]
+        await publish(stack, more)
+        after = await results_for(stack, [d["id"] for d in more], timeout_s=60)
+        assert statuses(after) == {"rate_limited": 10}
+
+
+async def test_rate_limit_resets_when_the_window_rolls(
+    kafka_bootstrap: str, redis_url: str, tmp_path: Path
+) -> None:
+    window = 4
+    config = write_config(tmp_path / "window.toml", f"""
+[limits.tenants.window-co.tenant]
+{GENEROUS}
+[limits.tenants.window-co.users.bob]
+requests_per_window = 5
+window_s = {window}
+""")
+    with gateway_stack(kafka_bootstrap, redis_url, tmp_path, config_file=config) as stack:
+        await asyncio.sleep(window - time.time() % window + 0.05)  # start at the beginning of a window
+        first = [budget_request("tick", "window-co", "bob") for _ in range(8)]
+        await publish(stack, first)
+        found = await results_for(stack, [d["id"] for d in first])
+        assert statuses(found) == {"ok": 5, "rate_limited": 3}
+        limited = next(docs[0] for docs in found.values() if docs[0]["status"] == "rejected")
+        assert limited["error"]["limit"] == "user.requests_per_window"
+        assert 0 < limited["error"]["retry_after_ms"] <= window * 1000
+        await asyncio.sleep(window - time.time() % window + 0.05)
+        second = [budget_request("tock", "window-co", "bob") for _ in range(5)]
+        await publish(stack, second)
+        assert statuses(await results_for(stack, [d["id"] for d in second])) == {"ok": 5}
+
+
+async def test_a_tenant_budget_holds_across_two_workers(
+    kafka_bootstrap: str, redis_url: str, tmp_path: Path
+) -> None:
+    text = "shared budget #sim:sleep_ms=2000"
+    budget = worst_case_usd(text) * 60.5
+    config = write_config(tmp_path / "two.toml", f"""
+[limits.tenants.shared-co.tenant]
+requests_per_window = 1000000
+tokens_per_window = 1000000000
+usd_per_day = {budget!r}
+[limits.tenants.shared-co.user_default]
+{GENEROUS}
+""")
+    with gateway_stack(kafka_bootstrap, redis_url, tmp_path, workers=2, config_file=config) as stack:
+        ours = [budget_request(text, "shared-co", f"user{i % 10}") for i in range(200)]
+        others = [budget_request("other tenants", f"other-{i}", "x") for i in range(40)]
+        await publish(stack, ours + others)
+        found = await results_for(stack, [d["id"] for d in ours + others], timeout_s=90)
+        assert statuses({k: found[k] for k in (d["id"] for d in ours)}) == {"ok": 60, "budget_exhausted": 140}
+        assert statuses({k: found[k] for k in (d["id"] for d in others)}) == {"ok": 40}
+        assert _both_workers_own_partitions(stack)
+
+
+def _both_workers_own_partitions(stack: DevStack) -> bool:
+    import json
+    import urllib.request
+
+    owned = []
+    for port in stack.worker_ports:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:  # noqa: S310
+            owned.append(json.load(response)["assigned_partitions"])
+    return all(owned)
