@@ -40,8 +40,14 @@ async def lookup(job: Job, cache: ResponseCache, settings: Settings) -> Job:
     if hit is None:
         return job
     return job.evolve(
-        status="ok", output=hit.output, parsed=hit.parsed, model=hit.model, provider=hit.provider,
-        input_tokens=hit.input_tokens, output_tokens=hit.output_tokens, cached=True,
+        status="ok",
+        output=hit.output,
+        parsed=hit.parsed,
+        model=hit.model,
+        provider=hit.provider,
+        input_tokens=hit.input_tokens,
+        output_tokens=hit.output_tokens,
+        cached=True,
     )
 
 
@@ -52,8 +58,12 @@ async def remember(job: Job, cache: ResponseCache, settings: Settings) -> None:
     if job.model is None or job.provider is None:
         return
     answer = CachedAnswer(
-        output=job.output, parsed=job.parsed, model=job.model, provider=job.provider,
-        input_tokens=job.input_tokens or 0, output_tokens=job.output_tokens or 0,
+        output=job.output,
+        parsed=job.parsed,
+        model=job.model,
+        provider=job.provider,
+        input_tokens=job.input_tokens or 0,
+        output_tokens=job.output_tokens or 0,
     )
     ttl = job.request.cache.ttl_s or settings.default_cache_ttl_s
     await cache.put(cache_key(job.request, settings), answer, ttl)

@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agents.job import ChainLink, Job, Route
+from agents.job import Job, Route
+from gateway.resilience.chain import ChainLink
 from gateway.errors import StreamgateError
 from gateway.providers.base import Completion
 from schemas.codes import ErrorCode
@@ -69,7 +70,10 @@ def apply_outcome(job: Job, outcome: CompletionOutcome) -> Job:
     """The job with a successful completion filled in; token counts add up over calls (the schema retry)."""
     completion = outcome.completion
     return job.evolve(
-        status="ok", output=completion.text, model=outcome.link.model, provider=outcome.link.provider,
+        status="ok",
+        output=completion.text,
+        model=outcome.link.model,
+        provider=outcome.link.provider,
         input_tokens=_add(job.input_tokens, completion.input_tokens),
         output_tokens=_add(job.output_tokens, completion.output_tokens),
         attempt_log=job.attempt_log + outcome.attempts,

@@ -46,7 +46,9 @@ def parse_request(raw: bytes | None) -> LLMRequest:
         return LLMRequest.model_validate(document)
     except ValidationError as exc:
         raise InvalidEvent(
-            "schema", _summarise(exc), request_id=_usable(document.get("id"), _ID_RE),
+            "schema",
+            _summarise(exc),
+            request_id=_usable(document.get("id"), _ID_RE),
             reply_to=_usable(document.get("reply_to"), _TOPIC_RE),
         ) from None
 

@@ -58,11 +58,16 @@ async def validate(job: Job, completer: Completer, *, max_request_s: float) -> J
         return job.fail(ErrorInfo(code=ErrorCode.OUTPUT_INVALID, message=why))
     try:
         outcome = await completer.complete(
-            job.request, job.route, deadline=deadline, extra_messages=corrective_turn(job.output, why),
+            job.request,
+            job.route,
+            deadline=deadline,
+            extra_messages=corrective_turn(job.output, why),
             attempt_key="schema-retry",
         )
     except Exception as exc:
-        failed = job.fail(ErrorInfo(code=ErrorCode.OUTPUT_INVALID, message=f"{why}; retry failed: {error_from(exc).message}"))
+        failed = job.fail(
+            ErrorInfo(code=ErrorCode.OUTPUT_INVALID, message=f"{why}; retry failed: {error_from(exc).message}")
+        )
         return failed.evolve(attempt_log=job.attempt_log + attempts_of(exc))
     retried = apply_outcome(job, outcome)
     parsed, why_again = check_output(retried.output or "", schema)

@@ -23,8 +23,16 @@ from gateway.settings import Settings
 from streams.embedded_broker import ensure_topics
 
 
-async def baseline(bootstrap: str, settings: Settings, *, runs: int, rates: Sequence[float], duration_s: float,
-                   blast: int, log_dir: Path) -> dict[str, Any]:
+async def baseline(
+    bootstrap: str,
+    settings: Settings,
+    *,
+    runs: int,
+    rates: Sequence[float],
+    duration_s: float,
+    blast: int,
+    log_dir: Path,
+) -> dict[str, Any]:
     """Latency at each offered rate and the blast throughput (messages/s) of one hop and back."""
     tag = run_tag()
     source, target = f"bench.echo.{tag}.in", f"bench.echo.{tag}.out"
@@ -32,8 +40,20 @@ async def baseline(bootstrap: str, settings: Settings, *, runs: int, rates: Sequ
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / "echo.log").open("wb") as log:
         echo = subprocess.Popen(
-            [sys.executable, "-m", "bench.echo", bootstrap, source, target, f"bench-echo-{tag}",
-             str(settings.fetch_max_wait_ms), str(settings.producer_linger_ms)], stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "bench.echo",
+                bootstrap,
+                source,
+                target,
+                f"bench-echo-{tag}",
+                str(settings.fetch_max_wait_ms),
+                str(settings.producer_linger_ms),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     tap = await Tap(bootstrap, target, parse_request).start()
     producer = await new_producer(bootstrap)
     try:
@@ -46,9 +66,11 @@ async def baseline(bootstrap: str, settings: Settings, *, runs: int, rates: Sequ
                 latency[rate].append(await fixed_rate(producer, source, tap, payloads, rate, timeout_s=20))
             result = await fixed_rate(producer, source, tap, misses(tag, f"b{run}", blast), 0, timeout_s=60)
             throughput.append(result.completion_rate if result.answered == result.sent else float("nan"))
-            print(f"    run {run + 1}: {throughput[-1]:,.0f} msg/s blast; "
-                  + ", ".join(f"{rate:.0f}/s p50 {latency[rate][-1].summary()['e2e_p50']:.1f} ms"
-                              for rate in rates), flush=True)
+            print(
+                f"    run {run + 1}: {throughput[-1]:,.0f} msg/s blast; "
+                + ", ".join(f"{rate:.0f}/s p50 {latency[rate][-1].summary()['e2e_p50']:.1f} ms" for rate in rates),
+                flush=True,
+            )
     finally:
         await producer.stop()
         await tap.stop()

@@ -22,8 +22,9 @@ async def warm(stack: DevStack, tag: str, count: int = WARM_PROMPTS, rate: float
     tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
     producer = await new_producer(stack.bootstrap)
     try:
-        result = await fixed_rate(producer, topics.requests, tap, payloads(tag, "warm", prompts(tag, count)), rate,
-                                  timeout_s=60)
+        result = await fixed_rate(
+            producer, topics.requests, tap, payloads(tag, "warm", prompts(tag, count)), rate, timeout_s=60
+        )
     finally:
         await producer.stop()
         await tap.stop()

@@ -48,15 +48,26 @@ def ramp_figures(results: Sequence[RunResult], bound_ms: float) -> dict[str, flo
     if best is not None:
         out.update({f"at_sustained_{key}": value for key, value in best.summary().items()})
     if failed:
-        out.update({f"at_overload_{key}": value for key, value in failed[0].summary().items()
-                    if key.startswith(("peak_", "e2e_p99", "rate"))})
+        out.update(
+            {
+                f"at_overload_{key}": value
+                for key, value in failed[0].summary().items()
+                if key.startswith(("peak_", "e2e_p99", "rate"))
+            }
+        )
     out["rejected"] = float(sum(r.statuses.get("rejected", 0) for r in results))
     out["errors"] = float(sum(r.statuses.get("error", 0) for r in results))
     return out
 
 
-async def capacity(stack: DevStack, make: Callable[[int], MakePayloads], plan: RampPlan, *, runs: int,
-                   sampler: Sampler | None = None) -> dict[str, Any]:
+async def capacity(
+    stack: DevStack,
+    make: Callable[[int], MakePayloads],
+    plan: RampPlan,
+    *,
+    runs: int,
+    sampler: Sampler | None = None,
+) -> dict[str, Any]:
     """``runs`` ramps; ``make(run)`` gives the payload factory of a ramp. Figures are medians over ramps."""
     topics = stack.settings.topics
     tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
@@ -66,9 +77,18 @@ async def capacity(stack: DevStack, make: Callable[[int], MakePayloads], plan: R
     try:
         for run in range(runs):
             print(f"   ramp {run + 1}/{runs}:", flush=True)
-            results = await ramp(producer, topics.requests, tap, make(run), rates_for(plan, previous),
-                                 step_s=plan.step_s, p99_bound_ms=plan.p99_bound_ms, timeout_s=plan.timeout_s,
-                                 sampler=sampler, log=lambda line: print(line, flush=True))
+            results = await ramp(
+                producer,
+                topics.requests,
+                tap,
+                make(run),
+                rates_for(plan, previous),
+                step_s=plan.step_s,
+                p99_bound_ms=plan.p99_bound_ms,
+                timeout_s=plan.timeout_s,
+                sampler=sampler,
+                log=lambda line: print(line, flush=True),
+            )
             per_ramp.append(ramp_figures(results, plan.p99_bound_ms))
             found = per_ramp[-1]["sustained_rate"]
             previous = found if found > 0 else previous

@@ -16,11 +16,20 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 async def echo(bootstrap: str, source: str, target: str, group: str, fetch_wait_ms: int, linger_ms: int) -> None:
     """Republish ``source`` to ``target`` (same key and partition) until killed."""
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=group, fetch_max_wait_ms=fetch_wait_ms,
-                                auto_offset_reset="latest", enable_auto_commit=True, session_timeout_ms=6000,
-                                heartbeat_interval_ms=1000, max_partition_fetch_bytes=4 << 20)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=linger_ms, max_batch_size=1 << 20,
-                                max_request_size=8 << 20)
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        fetch_max_wait_ms=fetch_wait_ms,
+        auto_offset_reset="latest",
+        enable_auto_commit=True,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+        max_partition_fetch_bytes=4 << 20,
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=linger_ms, max_batch_size=1 << 20, max_request_size=8 << 20
+    )
     await consumer.start()
     await producer.start()
     try:

@@ -41,8 +41,16 @@ def segments(due: float, admit: Arrival, settle: Arrival, result: Arrival) -> di
     }
 
 
-async def hop_breakdown(stack: DevStack, producer: AIOKafkaProducer, results: Tap, tag: str, *, runs: int,
-                        rate: float, duration_s: float) -> dict[str, Any]:
+async def hop_breakdown(
+    stack: DevStack,
+    producer: AIOKafkaProducer,
+    results: Tap,
+    tag: str,
+    *,
+    runs: int,
+    rate: float,
+    duration_s: float,
+) -> dict[str, Any]:
     """p50/p99 (median over ``runs``) of every segment at ``rate`` req/s, and how many requests were timed."""
     topics = stack.settings.topics
     admit = await Tap(stack.bootstrap, topics.admit, parse_request).start()
@@ -56,19 +64,24 @@ async def hop_breakdown(stack: DevStack, producer: AIOKafkaProducer, results: Ta
             due = await _offer_and_wait(producer, topics.requests, results, payloads, rate)
             got_admit = await admit.wait_for(ids, timeout_s=5)
             got_settle = await settle.wait_for(ids, timeout_s=5)
-            rows = [segments(due[i][0], got_admit[i], got_settle[i], due[i][1]) for i in ids
-                    if i in due and i in got_admit and i in got_settle]
+            rows = [
+                segments(due[i][0], got_admit[i], got_settle[i], due[i][1])
+                for i in ids
+                if i in due and i in got_admit and i in got_settle
+            ]
             timed += len(rows)
-            per_run.append({f"{name}_p{q}": percentile([row[name] for row in rows], q)
-                            for name in SEGMENTS for q in (50, 99)})
+            per_run.append(
+                {f"{name}_p{q}": percentile([row[name] for row in rows], q) for name in SEGMENTS for q in (50, 99)}
+            )
     finally:
         await admit.stop()
         await settle.stop()
     return {"rate": rate, "timed": timed, "segments": figures(per_run)}
 
 
-async def _offer_and_wait(producer: AIOKafkaProducer, topic: str, results: Tap, payloads: list[Payload],
-                          rate: float) -> dict[str, tuple[float, Arrival]]:
+async def _offer_and_wait(
+    producer: AIOKafkaProducer, topic: str, results: Tap, payloads: list[Payload], rate: float
+) -> dict[str, tuple[float, Arrival]]:
     due = await offer(producer, topic, payloads, rate)
     arrived = await results.wait_for(list(due), timeout_s=30)
     return {i: (due[i], arrived[i]) for i in due if i in arrived}

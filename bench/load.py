@@ -69,8 +69,13 @@ class Tap:
 
     async def start(self) -> Tap:
         """Assign all partitions at their end offsets and start reading in the background."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                    fetch_max_wait_ms=10, max_partition_fetch_bytes=4 << 20)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=10,
+            max_partition_fetch_bytes=4 << 20,
+        )
         await consumer.start()
         for _ in range(200):
             parts = consumer.partitions_for_topic(self.topic)
@@ -127,8 +132,9 @@ class Tap:
 
 async def new_producer(bootstrap: str) -> AIOKafkaProducer:
     """A started producer sized for batched publishing."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, max_batch_size=1 << 20,
-                                max_request_size=8 << 20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=1, max_batch_size=1 << 20, max_request_size=8 << 20
+    )
     await producer.start()
     return producer
 
@@ -154,8 +160,9 @@ async def offer(producer: AIOKafkaProducer, topic: str, payloads: Sequence[Paylo
     return due
 
 
-async def _publish(producer: AIOKafkaProducer, topic: str, partitions: Sequence[int],
-                   chunk: Sequence[Payload], tick: int) -> list[asyncio.Future[Any]]:
+async def _publish(
+    producer: AIOKafkaProducer, topic: str, partitions: Sequence[int], chunk: Sequence[Payload], tick: int
+) -> list[asyncio.Future[Any]]:
     """``chunk`` as record batches on one partition (the next one each tick); returns the delivery futures.
 
     One batch per tick, not one per partition: the embedded broker's fetch cost grows with the number of

@@ -18,8 +18,9 @@ from bench.stats import figures
 from streams.dev import DevStack
 
 
-async def overhead(stack: DevStack, *, runs: int, rates: Sequence[float], duration_s: float,
-                   hop_rate: float) -> dict[str, Any]:
+async def overhead(
+    stack: DevStack, *, runs: int, rates: Sequence[float], duration_s: float, hop_rate: float
+) -> dict[str, Any]:
     """Per offered rate: figures of every run (median and min-max over ``runs``), then the per-hop costs."""
     topics = stack.settings.topics
     tag = run_tag()
@@ -32,9 +33,15 @@ async def overhead(stack: DevStack, *, runs: int, rates: Sequence[float], durati
                 payloads = misses(tag, f"o{run}-{rate:.0f}", int(rate * duration_s))
                 result = await fixed_rate(producer, topics.requests, tap, payloads, rate, timeout_s=30)
                 by_rate[rate].append(result)
-            print(f"    run {run + 1}: " + ", ".join(
-                f"{rate:.0f}/s overhead p50 {by_rate[rate][-1].summary()['overhead_p50']:.0f} / "
-                f"p99 {by_rate[rate][-1].summary()['overhead_p99']:.0f} ms" for rate in rates), flush=True)
+            print(
+                f"    run {run + 1}: "
+                + ", ".join(
+                    f"{rate:.0f}/s overhead p50 {by_rate[rate][-1].summary()['overhead_p50']:.0f} / "
+                    f"p99 {by_rate[rate][-1].summary()['overhead_p99']:.0f} ms"
+                    for rate in rates
+                ),
+                flush=True,
+            )
         hops = await hop_breakdown(stack, producer, tap, tag, runs=runs, rate=hop_rate, duration_s=duration_s)
     finally:
         await producer.stop()

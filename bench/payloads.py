@@ -54,9 +54,14 @@ def prompts(tag: str, count: int, *, tenants: int = TENANTS, users: int = USERS_
 def request_bytes(request_id: str, prompt: Prompt, *, user: str | None = None) -> bytes:
     """One request event padded to ~:data:`REQUEST_BYTES` bytes (the padding is part of the prompt)."""
     doc = {
-        "v": 1, "id": request_id, "tenant": prompt.tenant, "user": user or prompt.user,
-        "messages": [{"role": "user", "content": prompt.text}], "max_tokens": MAX_TOKENS,
-        "cache": {"mode": "default", "ttl_s": 900}, "metadata": {"bench": True},
+        "v": 1,
+        "id": request_id,
+        "tenant": prompt.tenant,
+        "user": user or prompt.user,
+        "messages": [{"role": "user", "content": prompt.text}],
+        "max_tokens": MAX_TOKENS,
+        "cache": {"mode": "default", "ttl_s": 900},
+        "metadata": {"bench": True},
     }
     size = len(orjson.dumps(doc))
     if size < REQUEST_BYTES:

@@ -65,8 +65,13 @@ def _plan(sizes: Sizes, start: float, *, p99_ms: float = THROUGHPUT_P99_MS, in_f
 async def _in_flight(stack: DevStack, sizes: Sizes) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
         sampler = worker_sampler(session, stack.worker_ports, worker_pids(stack))
-        return await capacity(stack, _misses, _plan(sizes, 500, p99_ms=IN_FLIGHT_P99_MS, in_flight=True),
-                              runs=sizes.ramps, sampler=sampler)
+        return await capacity(
+            stack,
+            _misses,
+            _plan(sizes, 500, p99_ms=IN_FLIGHT_P99_MS, in_flight=True),
+            runs=sizes.ramps,
+            sampler=sampler,
+        )
 
 
 def _scenario(report: dict[str, Any], key: str, title: str, fn: Callable[[], Any]) -> None:
@@ -82,22 +87,57 @@ def _scenario(report: dict[str, Any], key: str, title: str, fn: Callable[[], Any
 
 def _stack_scenarios(settings: Settings, sizes: Sizes, report: dict[str, Any]) -> None:
     with bench_stack(settings, "zero-latency") as stack:
-        _scenario(report, "baseline", "baseline: raw aiokafka one hop and back", lambda: asyncio.run(baseline(
-            stack.bootstrap, settings, runs=sizes.runs, rates=RATES, duration_s=sizes.duration_s,
-            blast=sizes.blast, log_dir=BENCH_DIR / "zero-latency" / "logs")))
-        _scenario(report, "overhead", "overhead at fixed rates (cache misses)", lambda: asyncio.run(overhead(
-            stack, runs=sizes.runs, rates=RATES, duration_s=sizes.duration_s, hop_rate=HOP_RATE)))
+        _scenario(
+            report,
+            "baseline",
+            "baseline: raw aiokafka one hop and back",
+            lambda: asyncio.run(
+                baseline(
+                    stack.bootstrap,
+                    settings,
+                    runs=sizes.runs,
+                    rates=RATES,
+                    duration_s=sizes.duration_s,
+                    blast=sizes.blast,
+                    log_dir=BENCH_DIR / "zero-latency" / "logs",
+                )
+            ),
+        )
+        _scenario(
+            report,
+            "overhead",
+            "overhead at fixed rates (cache misses)",
+            lambda: asyncio.run(
+                overhead(stack, runs=sizes.runs, rates=RATES, duration_s=sizes.duration_s, hop_rate=HOP_RATE)
+            ),
+        )
     with bench_stack(settings, "cache") as stack:
-        _scenario(report, "cache_miss", "throughput, cache misses, 1 worker", lambda: asyncio.run(capacity(
-            stack, _misses, _plan(sizes, 400), runs=sizes.ramps)))
-        _scenario(report, "cache_hit", "throughput, cache hits, 1 worker", lambda: asyncio.run(cache_hit(
-            stack, _plan(sizes, 500), runs=sizes.ramps)))
+        _scenario(
+            report,
+            "cache_miss",
+            "throughput, cache misses, 1 worker",
+            lambda: asyncio.run(capacity(stack, _misses, _plan(sizes, 400), runs=sizes.ramps)),
+        )
+        _scenario(
+            report,
+            "cache_hit",
+            "throughput, cache hits, 1 worker",
+            lambda: asyncio.run(cache_hit(stack, _plan(sizes, 500), runs=sizes.ramps)),
+        )
     with bench_stack(settings, "in-flight", latency_ms=1000.0) as stack:
-        _scenario(report, "in_flight", "1 s provider latency: sustained rate, in flight, RSS",
-                  lambda: asyncio.run(_in_flight(stack, sizes)))
+        _scenario(
+            report,
+            "in_flight",
+            "1 s provider latency: sustained rate, in flight, RSS",
+            lambda: asyncio.run(_in_flight(stack, sizes)),
+        )
     with bench_stack(settings, "scaling", workers=2) as stack:
-        _scenario(report, "scaling", "throughput, cache misses, 2 workers", lambda: asyncio.run(capacity(
-            stack, _misses, _plan(sizes, 400), runs=sizes.ramps)))
+        _scenario(
+            report,
+            "scaling",
+            "throughput, cache misses, 2 workers",
+            lambda: asyncio.run(capacity(stack, _misses, _plan(sizes, 400), runs=sizes.ramps)),
+        )
 
 
 def run_bench(settings: Settings, *, quick: bool, json_path: Path | None) -> int:
@@ -110,9 +150,13 @@ def run_bench(settings: Settings, *, quick: bool, json_path: Path | None) -> int
     report: dict[str, Any] = {}
     _stack_scenarios(settings, sizes, report)
     report["meta"] = {
-        "quick": quick, "cores": os.cpu_count(), "seconds": time.monotonic() - started, "sizes": vars_of(sizes),
+        "quick": quick,
+        "cores": os.cpu_count(),
+        "seconds": time.monotonic() - started,
+        "sizes": vars_of(sizes),
         "broker": settings.kafka_bootstrap_servers or "embedded broker (fresh per stack)",
-        "throughput_p99_bound_ms": THROUGHPUT_P99_MS, "in_flight_p99_bound_ms": IN_FLIGHT_P99_MS,
+        "throughput_p99_bound_ms": THROUGHPUT_P99_MS,
+        "in_flight_p99_bound_ms": IN_FLIGHT_P99_MS,
     }
     print("\n" + render(report), flush=True)
     if json_path is not None:

@@ -50,15 +50,22 @@ class RunResult:
 
     def sustained(self, p99_bound_ms: float) -> bool:
         """Every request answered, none refused, and p99 under the bound."""
-        return (self.answered == self.sent and self.statuses.get("rejected", 0) == 0
-                and percentile(self.e2e_ms, 99) < p99_bound_ms)
+        return (
+            self.answered == self.sent
+            and self.statuses.get("rejected", 0) == 0
+            and percentile(self.e2e_ms, 99) < p99_bound_ms
+        )
 
     def summary(self) -> dict[str, float]:
         """Flat figures of this run (for aggregation over runs)."""
         out = {
-            "rate": self.rate, "offered_rate": self.offered_rate, "sent": float(self.sent),
-            "answered": float(self.answered), "completion_rate": self.completion_rate,
-            "rejected": float(self.statuses.get("rejected", 0)), "errors": float(self.statuses.get("error", 0)),
+            "rate": self.rate,
+            "offered_rate": self.offered_rate,
+            "sent": float(self.sent),
+            "answered": float(self.answered),
+            "completion_rate": self.completion_rate,
+            "rejected": float(self.statuses.get("rejected", 0)),
+            "errors": float(self.statuses.get("error", 0)),
             "cached": float(self.cached),
         }
         for name, values in (("e2e", self.e2e_ms), ("overhead", self.overhead_ms)):
@@ -74,8 +81,15 @@ def provider_ms(result: dict[str, object]) -> float:
     return float(sum(float(attempt.get("latency_ms") or 0.0) for attempt in log))
 
 
-async def fixed_rate(producer: AIOKafkaProducer, topic: str, tap: Tap, payloads: Sequence[Payload], rate: float,
-                     *, timeout_s: float) -> RunResult:
+async def fixed_rate(
+    producer: AIOKafkaProducer,
+    topic: str,
+    tap: Tap,
+    payloads: Sequence[Payload],
+    rate: float,
+    *,
+    timeout_s: float,
+) -> RunResult:
     """Offer ``payloads`` at ``rate``/s and wait (up to ``timeout_s`` after the last publish) for every answer."""
     started = time.time()
     due = await offer(producer, topic, payloads, rate)
@@ -120,9 +134,19 @@ async def sampled(run: Awaitable[RunResult], sampler: Sampler | None, every_s: f
     return result
 
 
-async def ramp(producer: AIOKafkaProducer, topic: str, tap: Tap, make: MakePayloads, rates: Sequence[float], *,
-               step_s: float, p99_bound_ms: float, timeout_s: float, sampler: Sampler | None = None,
-               log: Callable[[str], None] = print) -> list[RunResult]:
+async def ramp(
+    producer: AIOKafkaProducer,
+    topic: str,
+    tap: Tap,
+    make: MakePayloads,
+    rates: Sequence[float],
+    *,
+    step_s: float,
+    p99_bound_ms: float,
+    timeout_s: float,
+    sampler: Sampler | None = None,
+    log: Callable[[str], None] = print,
+) -> list[RunResult]:
     """Run each rate for ``step_s`` until one is not sustained (that last run is included)."""
     results: list[RunResult] = []
     for step, rate in enumerate(rates):
@@ -130,10 +154,12 @@ async def ramp(producer: AIOKafkaProducer, topic: str, tap: Tap, make: MakePaylo
         result = await sampled(fixed_rate(producer, topic, tap, payloads, rate, timeout_s=timeout_s), sampler)
         results.append(result)
         ok = result.sustained(p99_bound_ms)
-        log(f"    {rate:>6.0f} req/s offered ({result.offered_rate:,.0f} published): "
+        log(
+            f"    {rate:>6.0f} req/s offered ({result.offered_rate:,.0f} published): "
             f"{result.answered}/{result.sent} answered, {result.completion_rate:,.0f}/s out, "
             f"p50 {percentile(result.e2e_ms, 50):,.0f} ms, p99 {percentile(result.e2e_ms, 99):,.0f} ms"
-            f"{'' if ok else '  <- not sustained'}{_peaks(result)}")
+            f"{'' if ok else '  <- not sustained'}{_peaks(result)}"
+        )
         if not ok:
             break
     return results

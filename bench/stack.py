@@ -38,12 +38,20 @@ def bench_stack(settings: Settings, name: str, *, workers: int = 1, latency_ms: 
     """A started stack (broker unless ``KAFKA_BOOTSTRAP_SERVERS``, simulator, ``workers`` workers), answering."""
     env = {key: value for key, value in LIMITS_ENV.items() if key not in os.environ}
     started = time.monotonic()
-    with DevStack(settings, workers=workers, log_dir=BENCH_DIR / name / "logs", simulator_latency_ms=latency_ms,
-                  extra_env=env) as stack:
+    with DevStack(
+        settings,
+        workers=workers,
+        log_dir=BENCH_DIR / name / "logs",
+        simulator_latency_ms=latency_ms,
+        extra_env=env,
+    ) as stack:
         asyncio.run(stack.wait_ready(timeout_s=120))
         asyncio.run(_warm_up(stack, workers))
-        print(f"  [{name}] stack ready in {time.monotonic() - started:.1f} s: broker {stack.bootstrap}, "
-              f"{workers} worker(s), provider latency {latency_ms:.0f} ms", flush=True)
+        print(
+            f"  [{name}] stack ready in {time.monotonic() - started:.1f} s: broker {stack.bootstrap}, "
+            f"{workers} worker(s), provider latency {latency_ms:.0f} ms",
+            flush=True,
+        )
         yield stack
 
 

@@ -20,7 +20,11 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def latency_summary(values_ms: Sequence[float]) -> dict[str, float]:
     """p50, p95 and p99 (ms) of one run."""
-    return {"p50": percentile(values_ms, 50), "p95": percentile(values_ms, 95), "p99": percentile(values_ms, 99)}
+    return {
+        "p50": percentile(values_ms, 50),
+        "p95": percentile(values_ms, 95),
+        "p99": percentile(values_ms, 99),
+    }
 
 
 @dataclass(frozen=True, slots=True)

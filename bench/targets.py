@@ -62,10 +62,20 @@ def _rss_at_peak(report: dict[str, Any]) -> Figure:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("cache-miss throughput, zero-latency provider", 1000, "req/s", True,
-           _fig("cache_miss", "figures", "sustained_rate")),
-    Target("sustained rate with 1 s provider latency", 1000, "req/s", True,
-           _fig("in_flight", "figures", "sustained_rate")),
+    Target(
+        "cache-miss throughput, zero-latency provider",
+        1000,
+        "req/s",
+        True,
+        _fig("cache_miss", "figures", "sustained_rate"),
+    ),
+    Target(
+        "sustained rate with 1 s provider latency",
+        1000,
+        "req/s",
+        True,
+        _fig("in_flight", "figures", "sustained_rate"),
+    ),
     Target("requests in flight with 1 s provider latency", 2000, "", True, _in_flight_at_sustained),
     Target("cache-hit throughput", 1500, "req/s", True, _fig("cache_hit", "figures", "sustained_rate")),
     Target("overhead p50 at 250 req/s", 40, "ms", False, _fig("overhead", "by_rate", "250", "overhead_p50")),

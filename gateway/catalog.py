@@ -25,20 +25,40 @@ class ModelSpec(BaseModel):
 
 DEFAULT_MODELS: dict[str, ModelSpec] = {
     "gpt-4o-mini": ModelSpec(
-        provider="openai", upstream="gpt-4o-mini", input_usd_per_mtok=0.15, output_usd_per_mtok=0.60,
-        context_window=128_000, max_output_tokens=16_384, tier="cheap",
+        provider="openai",
+        upstream="gpt-4o-mini",
+        input_usd_per_mtok=0.15,
+        output_usd_per_mtok=0.60,
+        context_window=128_000,
+        max_output_tokens=16_384,
+        tier="cheap",
     ),
     "gpt-4o": ModelSpec(
-        provider="openai", upstream="gpt-4o", input_usd_per_mtok=2.50, output_usd_per_mtok=10.00,
-        context_window=128_000, max_output_tokens=16_384, tier="premium",
+        provider="openai",
+        upstream="gpt-4o",
+        input_usd_per_mtok=2.50,
+        output_usd_per_mtok=10.00,
+        context_window=128_000,
+        max_output_tokens=16_384,
+        tier="premium",
     ),
     "claude-3-5-haiku": ModelSpec(
-        provider="anthropic", upstream="claude-3-5-haiku-latest", input_usd_per_mtok=0.80,
-        output_usd_per_mtok=4.00, context_window=200_000, max_output_tokens=8_192, tier="cheap",
+        provider="anthropic",
+        upstream="claude-3-5-haiku-latest",
+        input_usd_per_mtok=0.80,
+        output_usd_per_mtok=4.00,
+        context_window=200_000,
+        max_output_tokens=8_192,
+        tier="cheap",
     ),
     "claude-sonnet-4": ModelSpec(
-        provider="anthropic", upstream="claude-sonnet-4-20250514", input_usd_per_mtok=3.00,
-        output_usd_per_mtok=15.00, context_window=200_000, max_output_tokens=8_192, tier="standard",
+        provider="anthropic",
+        upstream="claude-sonnet-4-20250514",
+        input_usd_per_mtok=3.00,
+        output_usd_per_mtok=15.00,
+        context_window=200_000,
+        max_output_tokens=8_192,
+        tier="standard",
     ),
 }
 

@@ -74,13 +74,24 @@ class GatewayCompleter:
     ) -> ResilientResult:
         messages = [{"role": m.role, "content": m.content} for m in (*request.messages, *extra)]
         call = CompletionCall(
-            model=route.primary.upstream, messages=messages, max_tokens=request.max_tokens, system=request.system,
-            temperature=request.temperature, json_schema=request.response_format,
-            timeout_s=self._settings.attempt_timeout_s, idempotency_key=request.id,
+            model=route.primary.upstream,
+            messages=messages,
+            max_tokens=request.max_tokens,
+            system=request.system,
+            temperature=request.temperature,
+            json_schema=request.response_format,
+            timeout_s=self._settings.attempt_timeout_s,
+            idempotency_key=request.id,
         )
         result = await complete_resilient(
-            call, route.chain, self._providers, breakers=self.breakers, rates=self.rates, settings=self._settings,
-            deadline_monotonic=deadline, estimated_tokens=count_chat(messages, request.system) + request.max_tokens,
+            call,
+            route.chain,
+            self._providers,
+            breakers=self.breakers,
+            rates=self.rates,
+            settings=self._settings,
+            deadline_monotonic=deadline,
+            estimated_tokens=count_chat(messages, request.system) + request.max_tokens,
             clock=time.monotonic,
         )
         await self._save(key, StoredCompletion.from_result(result))

@@ -63,12 +63,17 @@ class Settings(BaseSettings):
     """Every setting of streamgate, frozen."""
 
     model_config = SettingsConfigDict(
-        env_prefix="STREAMGATE_", env_nested_delimiter="__", frozen=True, extra="ignore", populate_by_name=True
+        env_prefix="STREAMGATE_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="ignore",
+        populate_by_name=True,
     )
 
     # --- infrastructure -------------------------------------------------------------------------------------
     kafka_bootstrap_servers: str | None = Field(
-        default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "STREAMGATE_KAFKA_BOOTSTRAP_SERVERS")
+        default=None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "STREAMGATE_KAFKA_BOOTSTRAP_SERVERS"),
     )
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL", "STREAMGATE_REDIS_URL")
@@ -113,7 +118,9 @@ class Settings(BaseSettings):
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     input_token_margin: float = Field(
-        default=1.0, ge=1.0, description="Safety factor on tiktoken prompt counts when reserving (Claude tokenises differently)."
+        default=1.0,
+        ge=1.0,
+        description="Safety factor on tiktoken prompt counts when reserving (Claude tokenises differently).",
     )
     completion_ttl_s: int = Field(default=86_400, ge=60, description="How long a completion is kept for redelivery.")
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
@@ -160,8 +167,6 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         return Settings(**overrides)
     if not config_file.is_file():
         raise ConfigError(f"config file {config_file} does not exist")
-    with_file = type(
-        "Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}}
-    )
+    with_file = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}})
     settings: Settings = with_file(**overrides)
     return settings

@@ -35,7 +35,7 @@ class LLMRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    v: Literal[1] = CONTRACT_VERSION
+    v: Literal[1] = 1
     id: str = Field(pattern=_ID_PATTERN, description="Client-chosen id; also the idempotency key.")
     tenant: str = Field(pattern=_NAME_PATTERN)
     user: str = Field(pattern=_NAME_PATTERN)
@@ -50,7 +50,8 @@ class LLMRequest(BaseModel):
     )
     cache: CachePolicy = Field(default_factory=CachePolicy)
     reply_to: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9._\-]{1,249}$",
+        default=None,
+        pattern=r"^[A-Za-z0-9._\-]{1,249}$",
         description="Topic for the result; default: the gateway's results topic (llm.results).",
     )
     deadline_ms: int | None = Field(default=None, description="Epoch ms after which the request must not be served.")

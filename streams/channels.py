@@ -13,11 +13,11 @@ import faust
 from mode.utils.queues import ThrowableQueue
 
 
-class StageChannel(faust.Channel):  # type: ignore[misc]
+class StageChannel(faust.Channel[Any]):
     """An in-memory channel between two stage agents that never clears its buffer on resume."""
 
     @property
-    def queue(self) -> ThrowableQueue:
+    def queue(self) -> ThrowableQueue[Any]:
         """The bounded buffer shared by every actor of the consuming agent."""
         if self._queue is None:
             maxsize = self.maxsize if self.maxsize is not None else self.app.conf.stream_buffer_maxsize

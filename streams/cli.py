@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from streams import commands
+    import streams.commands as commands
 
     command: str = args.command
     if command == "worker":

@@ -27,12 +27,16 @@ class GatewayClient:
         self._consumer: AIOKafkaConsumer | None = None
 
     async def __aenter__(self) -> GatewayClient:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, linger_ms=5, max_batch_size=1 << 20,
-                                          max_request_size=4 << 20)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap, linger_ms=5, max_batch_size=1 << 20, max_request_size=4 << 20
+        )
         await self._producer.start()
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, group_id=f"streamgate-client-{uuid.uuid4().hex[:8]}",
-            enable_auto_commit=False, fetch_max_wait_ms=10, auto_offset_reset="latest",
+            bootstrap_servers=self._bootstrap,
+            group_id=f"streamgate-client-{uuid.uuid4().hex[:8]}",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=10,
+            auto_offset_reset="latest",
         )
         await self._consumer.start()
         partitions = await self._wait_partitions(self.results_topic)

@@ -39,11 +39,16 @@ async def send(settings: Settings, bootstrap: str, args: argparse.Namespace) -> 
     """Publish one request and print its result as JSON."""
     schema = json.loads(args.schema.read_text()) if args.schema else None
     request = LLMRequest(
-        id=new_request_id("cli"), tenant=args.tenant, user=args.user, model=args.model, response_format=schema,
+        id=new_request_id("cli"),
+        tenant=args.tenant,
+        user=args.user,
+        model=args.model,
+        response_format=schema,
         messages=[ChatMessage(role="user", content=args.text)],
     )
-    async with GatewayClient(bootstrap, requests_topic=settings.topics.requests,
-                             results_topic=settings.topics.results) as client:
+    async with GatewayClient(
+        bootstrap, requests_topic=settings.topics.requests, results_topic=settings.topics.results
+    ) as client:
         await client.publish([request])
         found = await client.collect([request.id], timeout_s=args.timeout)
     if request.id not in found:
@@ -92,6 +97,6 @@ def status(state_file: Path) -> int:
         print("no dev stack here (start `streamgate dev`)")
         return 1
     for url in json.loads(state_file.read_text())["workers"]:
-        with urllib.request.urlopen(f"{url}/status", timeout=5) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(f"{url}/status", timeout=5) as response:
             print(url, json.dumps(json.load(response), indent=2))
     return 0

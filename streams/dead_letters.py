@@ -17,9 +17,14 @@ def dead_letter(message: Any, reason: str, detail: str) -> bytes:
     value = message.value if isinstance(message.value, bytes | bytearray) else b""
     key = message.key if isinstance(message.key, bytes | bytearray) else None
     letter = DeadLetter(
-        topic=message.topic, partition=message.partition, offset=message.offset,
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
         key_b64=base64.b64encode(key).decode() if key is not None else None,
-        raw_b64=base64.b64encode(value).decode(), reason=reason, detail=detail[:2000], ts_ms=int(time.time() * 1000),
+        raw_b64=base64.b64encode(value).decode(),
+        reason=reason,
+        detail=detail[:2000],
+        ts_ms=int(time.time() * 1000),
     )
     return letter.model_dump_json().encode()
 
@@ -29,7 +34,8 @@ def rejection_for_invalid(bad: InvalidEvent) -> tuple[bytes, bytes] | None:
     if bad.request_id is None:
         return None
     result = LLMResult(
-        id=bad.request_id, status="rejected",
+        id=bad.request_id,
+        status="rejected",
         error=ErrorInfo(code=ErrorCode.INVALID_REQUEST, message=f"{bad.reason}: {bad.detail}"),
     )
     return bad.request_id.encode(), result.model_dump_json().encode()

@@ -18,8 +18,11 @@ from streams.dev import DevStack
 
 ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"city": {"type": "string"}, "population": {"type": "integer", "minimum": 0},
-                   "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+    "properties": {
+        "city": {"type": "string"},
+        "population": {"type": "integer", "minimum": 0},
+        "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+    },
     "required": ["city", "population", "tags"],
     "additionalProperties": False,
 }
@@ -33,8 +36,13 @@ def demo_requests(run: str, settings: Settings) -> list[LLMRequest]:
     def req(n: int, text: str, **fields: Any) -> LLMRequest:
         fields.setdefault("tenant", "acme")
         fields.setdefault("user", "alice")
-        return LLMRequest(id=f"demo-{run}-{n:02d}", system=system, messages=[{"role": "user", "content": text}],
-                          metadata={"demo": run, "n": n}, **fields)
+        return LLMRequest(
+            id=f"demo-{run}-{n:02d}",
+            system=system,
+            messages=[{"role": "user", "content": text}],
+            metadata={"demo": run, "n": n},
+            **fields,
+        )
 
     oversized = "lorem ipsum " * (settings.guards.max_request_bytes // 10)
     return [
@@ -77,15 +85,19 @@ async def _run_batch(stack: DevStack, settings: Settings, run: str) -> int:
     _print_table(requests, results)
     ours = [u for u in usage if u.request_id.startswith(f"demo-{run}")]
     total = sum(u.cost_usd for u in ours)
-    print(f"\n{len(results)}/{len(requests)} answered in {elapsed:.2f} s; {len(ours)} usage events, "
-          f"total cost ${total:.6f}; dead letters: {len(letters)} "
-          f"({', '.join(sorted({d.reason for d in letters}))})")
+    print(
+        f"\n{len(results)}/{len(requests)} answered in {elapsed:.2f} s; {len(ours)} usage events, "
+        f"total cost ${total:.6f}; dead letters: {len(letters)} "
+        f"({', '.join(sorted({d.reason for d in letters}))})"
+    )
     return 0 if len(results) == len(requests) else 1
 
 
 def _print_table(requests: list[LLMRequest], results: dict[str, LLMResult]) -> None:
-    header = f"{'id':<14} {'tenant':<7} {'status':<8} {'code':<20} {'model':<17} {'cached':<6} {'in':>5} {'out':>5} " \
-             f"{'cost $':>10} {'ms':>6} {'tries':>5}"
+    header = (
+        f"{'id':<14} {'tenant':<7} {'status':<8} {'code':<20} {'model':<17} {'cached':<6} {'in':>5} {'out':>5} "
+        f"{'cost $':>10} {'ms':>6} {'tries':>5}"
+    )
     print("\n" + header + "\n" + "-" * len(header))
     for request in requests:
         r = results.get(request.id)
@@ -93,9 +105,11 @@ def _print_table(requests: list[LLMRequest], results: dict[str, LLMResult]) -> N
             print(f"{request.id[-14:]:<14} {request.tenant:<7} {'MISSING':<8}")
             continue
         code = r.error.code.value if r.error else ""
-        print(f"{request.id[-14:]:<14} {request.tenant:<7} {r.status:<8} {code:<20} {r.model or '-':<17} "
-              f"{'yes' if r.cached else 'no':<6} {r.usage.input_tokens:>5} {r.usage.output_tokens:>5} "
-              f"{r.cost_usd:>10.6f} {r.latency_ms:>6.0f} {r.attempts:>5}")
+        print(
+            f"{request.id[-14:]:<14} {request.tenant:<7} {r.status:<8} {code:<20} {r.model or '-':<17} "
+            f"{'yes' if r.cached else 'no':<6} {r.usage.input_tokens:>5} {r.usage.output_tokens:>5} "
+            f"{r.cost_usd:>10.6f} {r.latency_ms:>6.0f} {r.attempts:>5}"
+        )
 
 
 async def _read_all(bootstrap: str, topic: str, parse: Any) -> list[Any]:

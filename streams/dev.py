@@ -87,12 +87,21 @@ class DevStack:
 
     def worker_env(self, index: int) -> dict[str, str]:
         """Environment of worker ``index`` (everything else it reads from the same settings sources)."""
-        env = {**os.environ, **self.extra_env, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            **self.extra_env,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "PYTHONUNBUFFERED": "1",
+        }
         env["STREAMGATE_WEB_PORT"] = str(self.worker_ports[index])
         env["STREAMGATE_DATA_DIR"] = str(self.log_dir.parent / f"worker-{index}")
         if self.simulator_url is not None:
-            env.update(OPENAI_BASE_URL=f"{self.simulator_url}/v1", ANTHROPIC_BASE_URL=self.simulator_url,
-                       OPENAI_API_KEY="sk-simulator", ANTHROPIC_API_KEY="simulator")
+            env.update(
+                OPENAI_BASE_URL=f"{self.simulator_url}/v1",
+                ANTHROPIC_BASE_URL=self.simulator_url,
+                OPENAI_API_KEY="sk-simulator",
+                ANTHROPIC_API_KEY="simulator",
+            )
         return env
 
     def start_worker(self, index: int) -> None:
@@ -124,7 +133,10 @@ class DevStack:
             command += ["--config", str(self.config_file)]
         with (self.log_dir / f"{name}.log").open("wb") as log:
             self._procs[name] = subprocess.Popen(
-                command + args, stdout=log, stderr=subprocess.STDOUT, env=env or {**os.environ, **self.extra_env},
+                command + args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env or {**os.environ, **self.extra_env},
                 start_new_session=True,
             )
 
@@ -142,9 +154,16 @@ class DevStack:
         """Block until a probe request is answered end to end; returns the seconds it took."""
         started = time.monotonic()
         topics = self.settings.topics
-        async with GatewayClient(self.bootstrap, requests_topic=topics.requests, results_topic=topics.results) as client:
-            probe = LLMRequest(id=new_request_id("probe"), tenant="streamgate-probe", user="dev",
-                               messages=[ChatMessage(role="user", content="ping")], cache={"mode": "bypass"})
+        async with GatewayClient(
+            self.bootstrap, requests_topic=topics.requests, results_topic=topics.results
+        ) as client:
+            probe = LLMRequest(
+                id=new_request_id("probe"),
+                tenant="streamgate-probe",
+                user="dev",
+                messages=[ChatMessage(role="user", content="ping")],
+                cache={"mode": "bypass"},
+            )
             await client.publish([probe])
             found = await client.collect([probe.id], timeout_s=timeout_s)
         if probe.id not in found:

@@ -58,8 +58,14 @@ class EmbeddedBroker:
     """
 
     def __init__(
-        self, log_dir: Path | str | None = None, *, binary: str | None = None, host: str = "127.0.0.1",
-        port: int | None = None, startup_timeout_s: float = 20.0, stop_timeout_s: float = 5.0,
+        self,
+        log_dir: Path | str | None = None,
+        *,
+        binary: str | None = None,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        startup_timeout_s: float = 20.0,
+        stop_timeout_s: float = 5.0,
     ) -> None:
         self._log_dir = Path(log_dir) if log_dir is not None else None
         self._binary = binary
@@ -138,11 +144,22 @@ class EmbeddedBroker:
         self._port = port
         self.log_path = log_dir / f"tansu-{port}.log"
         self._log_file = self.log_path.open("ab")
-        argv = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/"]
+        argv = [
+            binary,
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
         self._proc = subprocess.Popen(
             ["/bin/sh", "-c", _WATCHDOG, "tansu-watchdog", *argv],
-            stdin=subprocess.PIPE, stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         _RUNNING.add(self)
 
@@ -169,9 +186,7 @@ class EmbeddedBroker:
         return f"log {self.log_path}:\n" + "\n".join(tail)
 
 
-def resolve_bootstrap(
-    explicit: str | None, *, log_dir: Path | str | None = None
-) -> tuple[str, EmbeddedBroker | None]:
+def resolve_bootstrap(explicit: str | None, *, log_dir: Path | str | None = None) -> tuple[str, EmbeddedBroker | None]:
     """Return ``(explicit, None)`` when bootstrap servers are configured, else start an embedded broker.
 
     The caller owns the returned broker and should :meth:`~EmbeddedBroker.stop` it (it is stopped at exit).

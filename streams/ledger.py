@@ -13,7 +13,7 @@ from typing import Any
 
 from schemas.internal import Reservation, Settlement
 from schemas.request import LLMRequest
-from schemas.result import ErrorInfo
+from schemas.result import ErrorInfo, ResultStatus
 from streams.records import RecordState, RequestRecord, record_key
 
 
@@ -23,7 +23,7 @@ class Admission:
 
     reservation: Reservation | None
     error: ErrorInfo | None = None
-    status: str = "rejected"
+    status: ResultStatus = "rejected"
 
 
 class Ledger:
@@ -41,14 +41,17 @@ class Ledger:
     def admit(self, request: LLMRequest, offset: int, precheck: ErrorInfo | None, now: float) -> Admission:
         """Screen a first-seen request: refuse it with ``precheck``, or apply limits and reserve."""
         if precheck is not None:
-            status = "error" if precheck.code == "deadline_exceeded" else "rejected"
+            status: ResultStatus = "error" if precheck.code == "deadline_exceeded" else "rejected"
             admission = Admission(reservation=None, error=precheck, status=status)
         elif self._limits is not None:
             admission = self._limits.admit(request, now)
         else:
             admission = Admission(reservation=Reservation(at=now))
         if admission.error is not None:
-            self._write(request, RequestRecord("rejected", offset, now, error=admission.error, status=admission.status))
+            self._write(
+                request,
+                RequestRecord("rejected", offset, now, error=admission.error, status=admission.status),
+            )
         else:
             self._write(request, RequestRecord("reserved", offset, now, reservation=admission.reservation))
         return admission

@@ -51,19 +51,29 @@ class LimitsLedger:
             return Admission(reservation=None, error=route, status="rejected")
         specs = [self._settings.models[link.model] for link in route.chain]
         estimate = estimate_request(
-            request.messages, request.system, request.max_tokens, specs, input_margin=self._settings.input_token_margin
+            request.messages,
+            request.system,
+            request.max_tokens,
+            specs,
+            input_margin=self._settings.input_token_margin,
         )
         tenant_limits, user_limits = effective_limits(self._settings.limits, request.tenant, request.user)
         ukey = user_key(request.tenant, request.user)
         decision = admit(
-            _load(self._table.get(request.tenant)), _load(self._table.get(ukey)), tenant_limits, user_limits,
-            estimate, now,
+            _load(self._table.get(request.tenant)),
+            _load(self._table.get(ukey)),
+            tenant_limits,
+            user_limits,
+            estimate,
+            now,
         )
         if not decision.admitted:
             assert decision.code is not None
             error = ErrorInfo(
-                code=decision.code, message=f"limit {decision.limit} would be exceeded",
-                retry_after_ms=decision.retry_after_ms, limit=decision.limit,
+                code=decision.code,
+                message=f"limit {decision.limit} would be exceeded",
+                retry_after_ms=decision.retry_after_ms,
+                limit=decision.limit,
             )
             return Admission(reservation=None, error=error, status="rejected")
         self._table[request.tenant] = _dump(decision.tenant_state)
@@ -71,7 +81,10 @@ class LimitsLedger:
         reserved = estimate.reservation
         return Admission(
             reservation=Reservation(
-                input_tokens=estimate.input_tokens, output_tokens=estimate.max_output_tokens, usd=reserved.usd, at=now
+                input_tokens=estimate.input_tokens,
+                output_tokens=estimate.max_output_tokens,
+                usd=reserved.usd,
+                at=now,
             )
         )
 
@@ -79,8 +92,12 @@ class LimitsLedger:
         """Replace the reservation with the actual usage (zero for cache hits and failures)."""
         ukey = user_key(request.tenant, request.user)
         tenant_state, user_state = settle(
-            _load(self._table.get(request.tenant)), _load(self._table.get(ukey)),
-            LimitReservation(tokens=reservation.tokens, usd=reservation.usd), tokens, usd, now,
+            _load(self._table.get(request.tenant)),
+            _load(self._table.get(ukey)),
+            LimitReservation(tokens=reservation.tokens, usd=reservation.usd),
+            tokens,
+            usd,
+            now,
         )
         self._table[request.tenant] = _dump(tenant_state)
         self._table[ukey] = _dump(user_state)

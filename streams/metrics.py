@@ -12,16 +12,28 @@ RESULTS = Counter("streamgate_results_total", "Results emitted", ["status", "cod
 TOKENS = Counter("streamgate_tokens_total", "Tokens accounted", ["model", "direction"], registry=REGISTRY)
 COST = Counter("streamgate_cost_usd_total", "Cost accounted in USD", ["model", "tenant"], registry=REGISTRY)
 LATENCY = Histogram(
-    "streamgate_request_latency_seconds", "Publish-to-result latency", ["status"], registry=REGISTRY,
+    "streamgate_request_latency_seconds",
+    "Publish-to-result latency",
+    ["status"],
+    registry=REGISTRY,
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
-DEAD_LETTERS = Counter("streamgate_dead_letters_total", "Events sent to the dead-letter topic", ["reason"],
-                       registry=REGISTRY)
+DEAD_LETTERS = Counter(
+    "streamgate_dead_letters_total", "Events sent to the dead-letter topic", ["reason"], registry=REGISTRY
+)
 SCREENED = Counter("streamgate_screened_total", "Admit events by screening plan", ["plan"], registry=REGISTRY)
-PROVIDER_ATTEMPTS = Counter("streamgate_provider_attempts_total", "Provider attempts", ["provider", "model", "outcome"],
-                            registry=REGISTRY)
-BREAKER_STATE = Gauge("streamgate_breaker_open", "1 when the circuit of provider/model is open (0.5 half-open)",
-                      ["provider", "model"], registry=REGISTRY)
+PROVIDER_ATTEMPTS = Counter(
+    "streamgate_provider_attempts_total",
+    "Provider attempts",
+    ["provider", "model", "outcome"],
+    registry=REGISTRY,
+)
+BREAKER_STATE = Gauge(
+    "streamgate_breaker_open",
+    "1 when the circuit of provider/model is open (0.5 half-open)",
+    ["provider", "model"],
+    registry=REGISTRY,
+)
 IN_FLIGHT = Gauge("streamgate_in_flight", "Requests between screen and account in this worker", registry=REGISTRY)
 
 

@@ -25,14 +25,14 @@ from gateway.settings import Settings
 from schemas.codes import ErrorCode
 from schemas.internal import Settlement
 from schemas.request import LLMRequest
-from schemas.result import ErrorInfo
+from schemas.result import ErrorInfo, ResultStatus
 from streams import metrics
 from streams.channels import stage_channel
 from streams.dead_letters import dead_letter, rejection_for_invalid
 from streams.delivery import after_delivery, send
 from streams.ledger import Ledger
-from streams.limits_ledger import LimitsLedger
 from streams.ledger_plan import ScreenPlan, SettlePlan, plan_screen, plan_settle
+from streams.limits_ledger import LimitsLedger
 from streams.records import record_key
 from streams.services import Services
 from streams.topics import Topics, declare_topics
@@ -59,20 +59,23 @@ class Pipeline:
 def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pipeline:
     """Declare topics, tables, channels and the seven agents (intake plus the six stages) on ``app``."""
     topics = declare_topics(app, settings)
-    records, usage = (
-        app.Table(name, default=None, partitions=settings.partitions)
-        for name in ("requests", "usage")
-    )
+    records, usage = (app.Table(name, default=None, partitions=settings.partitions) for name in ("requests", "usage"))
     ledger = Ledger(records, LimitsLedger(usage, settings))
     pipeline = Pipeline(app, settings, services, topics, ledger)
     _intake_agent(pipeline)
     stages: list[tuple[str, int, StageFn]] = [
         ("cache", 256, lambda job: cache_stage.lookup(job, services.cache, settings)),
         ("route", 16, lambda job: _route(job, settings)),
-        ("complete", settings.max_in_flight,
-         lambda job: complete_stage.complete(job, services.completer, max_request_s=services.max_request_s)),
-        ("validate", 256,
-         lambda job: validate_stage.validate(job, services.completer, max_request_s=services.max_request_s)),
+        (
+            "complete",
+            settings.max_in_flight,
+            lambda job: complete_stage.complete(job, services.completer, max_request_s=services.max_request_s),
+        ),
+        (
+            "validate",
+            256,
+            lambda job: validate_stage.validate(job, services.completer, max_request_s=services.max_request_s),
+        ),
     ]
     channels = [stage_channel(app, maxsize=max(1024, concurrency)) for _, concurrency, _ in stages]
     for index, (name, concurrency, fn) in enumerate(stages):
@@ -105,13 +108,18 @@ def _intake_agent(p: Pipeline) -> None:
                 futures = [await send(p.topics.dlq, message.key, dead_letter(message, bad.reason, bad.detail))]
                 answer = rejection_for_invalid(bad)
                 if answer is not None:
-                    futures.append(await send(p.topics.reply(bad.reply_to or p.settings.topics.results),
-                                              answer[0], answer[1]))
+                    futures.append(
+                        await send(p.topics.reply(bad.reply_to or p.settings.topics.results), answer[0], answer[1])
+                    )
                 after_delivery(futures, event.ack, what=f"dead letter of offset {message.offset}")
                 continue
             received = int((message.timestamp or time.time()) * 1000)
-            future = await send(p.topics.admit, request.tenant.encode(), event.value,
-                                 headers=[(RECEIVED_HEADER, str(received).encode())])
+            future = await send(
+                p.topics.admit,
+                request.tenant.encode(),
+                event.value,
+                headers=[(RECEIVED_HEADER, str(received).encode())],
+            )
             after_delivery([future], event.ack, what=f"request {request.id}")
 
     p.app.agent(p.topics.requests, name="streamgate.intake", concurrency=1)(intake)
@@ -148,7 +156,12 @@ async def _finish(p: Pipeline, job: Job) -> None:
         if source is not None:
             source.ack()
 
-    after_delivery([future], delivered, what=f"settlement of {job.request.id}", on_failed=lambda _: p.in_flight.discard(key))
+    after_delivery(
+        [future],
+        delivered,
+        what=f"settlement of {job.request.id}",
+        on_failed=lambda _: p.in_flight.discard(key),
+    )
 
 
 def _screen_agent(p: Pipeline, first_stage: Any) -> None:
@@ -160,8 +173,11 @@ def _screen_agent(p: Pipeline, first_stage: Any) -> None:
                 await _screen_one(p, event, first_stage)
             except Exception:
                 log.exception("screen failed on offset %s", event.message.offset)
-                future = await send(p.topics.dlq, event.message.key,
-                                    dead_letter(event.message, "internal", "screen stage failed; see worker log"))
+                future = await send(
+                    p.topics.dlq,
+                    event.message.key,
+                    dead_letter(event.message, "internal", "screen stage failed; see worker log"),
+                )
                 after_delivery([future], event.ack, what="dead letter")
 
     p.app.agent(p.topics.admit, name="streamgate.screen", concurrency=1)(screen)
@@ -182,15 +198,16 @@ async def _screen_one(p: Pipeline, event: Any, first_stage: Any) -> None:
     if plan is ScreenPlan.DECIDE:
         now = time.time()
         precheck = screen_stage.check_deadline(request, int(now * 1000)) or screen_stage.check_size(
-            request, len(event.value), p.settings.guards)
+            request, len(event.value), p.settings.guards
+        )
         admission = p.ledger.admit(request, message.offset, precheck, now)
         if admission.error is not None:
-            await _finish(p, job.fail(admission.error, status=admission.status))  # type: ignore[arg-type]
+            await _finish(p, job.fail(admission.error, status=admission.status))
             return
         job = job.evolve(reservation=admission.reservation)
     elif plan is ScreenPlan.REPLAY_REJECTION:
         assert record is not None and record.error is not None
-        status = "error" if record.status == "error" else "rejected"
+        status: ResultStatus = "error" if record.status == "error" else "rejected"
         await _finish(p, job.fail(record.error, status=status).evolve(reemit=record.offset != message.offset))
         return
     elif plan is ScreenPlan.RESUME:
@@ -218,8 +235,11 @@ def _account_agent(p: Pipeline) -> None:
                 await _account_one(p, event)
             except Exception:
                 log.exception("account failed on offset %s", event.message.offset)
-                future = await send(p.topics.dlq, event.message.key,
-                                    dead_letter(event.message, "internal", "account stage failed; see worker log"))
+                future = await send(
+                    p.topics.dlq,
+                    event.message.key,
+                    dead_letter(event.message, "internal", "account stage failed; see worker log"),
+                )
                 after_delivery([future], event.ack, what="dead letter")
 
     p.app.agent(p.topics.settle, name="streamgate.account", concurrency=1)(account)
@@ -239,13 +259,22 @@ async def _account_one(p: Pipeline, event: Any) -> None:
         p.ledger.apply_settlement(settlement, record, usd=charge.usd, tokens=charge.input_tokens + charge.output_tokens)
     now_ms = int(time.time() * 1000)
     result, usage = account_stage.build_outputs(settlement, charge, now_ms)
-    futures = [await send(p.topics.reply(request.reply_to or p.settings.topics.results), request.id.encode(), result.model_dump_json().encode())]
+    futures = [
+        await send(
+            p.topics.reply(request.reply_to or p.settings.topics.results),
+            request.id.encode(),
+            result.model_dump_json().encode(),
+        )
+    ]
     if plan is not SettlePlan.EMIT_RESULT_ONLY:
         futures.append(await send(p.topics.usage, request.tenant.encode(), usage.model_dump_json().encode()))
         metrics.observe_result(result, request.tenant)
     p.emitting.add(key)
-    final_state = "rejected_done" if settlement.status == "rejected" or (
-        record is not None and record.state.startswith("rejected")) else "done"
+    final_state = (
+        "rejected_done"
+        if settlement.status == "rejected" or (record is not None and record.state.startswith("rejected"))
+        else "done"
+    )
 
     def delivered() -> None:
         p.emitting.discard(key)

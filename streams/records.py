@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-
 from schemas.internal import Reservation
 from schemas.result import ErrorInfo
 
@@ -42,7 +41,10 @@ class RequestRecord:
     def to_doc(self) -> dict[str, Any]:
         """The compact JSON object stored in the table."""
         return {
-            "s": self.state, "o": self.offset, "t": self.ts, "st": self.status,
+            "s": self.state,
+            "o": self.offset,
+            "t": self.ts,
+            "st": self.status,
             "r": self.reservation.model_dump() if self.reservation else None,
             "e": self.error.model_dump(mode="json") if self.error else None,
         }
@@ -51,7 +53,10 @@ class RequestRecord:
     def from_doc(cls, doc: dict[str, Any]) -> RequestRecord:
         """Rebuild a record from :meth:`to_doc` output."""
         return cls(
-            state=doc["s"], offset=doc["o"], ts=doc["t"], status=doc.get("st"),
+            state=doc["s"],
+            offset=doc["o"],
+            ts=doc["t"],
+            status=doc.get("st"),
             reservation=Reservation.model_validate(doc["r"]) if doc.get("r") else None,
             error=ErrorInfo.model_validate(doc["e"]) if doc.get("e") else None,
         )

@@ -36,16 +36,23 @@ class Services:
 def build_services(settings: Settings) -> Services:
     """Create the clients (no network I/O happens until first use)."""
     client = aioredis.Redis.from_url(
-        settings.redis_url, socket_connect_timeout=0.5, socket_timeout=2.0, max_connections=512,
+        settings.redis_url,
+        socket_connect_timeout=0.5,
+        socket_timeout=2.0,
+        max_connections=512,
     )
     providers = build_providers(settings, max_connections=settings.max_in_flight)
     completer = GatewayCompleter(
-        providers, settings.resilience,
+        providers,
+        settings.resilience,
         store=RedisCompletionStore(client, prefix=f"{settings.app_id}:completion:", ttl_s=settings.completion_ttl_s),
         breakers=BreakerRegistry(settings.resilience.breaker),
         rates=RateTrackerRegistry(settings.resilience.limits),
     )
     return Services(
-        redis=client, cache=ResponseCache(client), providers=providers, completer=completer,
+        redis=client,
+        cache=ResponseCache(client),
+        providers=providers,
+        completer=completer,
         max_request_s=settings.resilience.max_request_s,
     )

@@ -12,7 +12,12 @@ from gateway.settings import Settings
 
 def _topic(app: faust.App, name: str, *, partitions: int | None = None) -> Any:
     return app.topic(
-        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", partitions=partitions
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=partitions,
     )
 
 

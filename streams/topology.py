@@ -29,14 +29,26 @@ STAGES: tuple[str, ...] = ("intake", "screen", "cache", "route", "complete", "va
 
 EDGES: tuple[Edge, ...] = (
     Edge("client", "intake", "kafka", "llm.requests", "any (client's choice)", "the public contract"),
-    Edge("intake", "screen", "kafka", "streamgate.admit", "tenant",
-         "re-key: limit tables are per tenant/user and must be owned by exactly one partition"),
+    Edge(
+        "intake",
+        "screen",
+        "kafka",
+        "streamgate.admit",
+        "tenant",
+        "re-key: limit tables are per tenant/user and must be owned by exactly one partition",
+    ),
     Edge("screen", "cache", "inproc", "-", "-", "same process; concurrency fans out from 1 to many"),
     Edge("cache", "route", "inproc", "-", "-", "no key, owner or concurrency change"),
     Edge("route", "complete", "inproc", "-", "-", "no key or owner change; concurrency rises to max_in_flight"),
     Edge("complete", "validate", "inproc", "-", "-", "no key, owner or concurrency change"),
-    Edge("validate", "account", "kafka", "streamgate.settle", "tenant",
-         "back to the table owner: concurrency 1, co-partitioned with streamgate.admit"),
+    Edge(
+        "validate",
+        "account",
+        "kafka",
+        "streamgate.settle",
+        "tenant",
+        "back to the table owner: concurrency 1, co-partitioned with streamgate.admit",
+    ),
     Edge("account", "client", "kafka", "reply_to (llm.results)", "request id", "the public contract"),
     Edge("account", "analysts", "kafka", "llm.usage", "tenant", "the public contract"),
 )

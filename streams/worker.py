@@ -26,8 +26,14 @@ def topic_specs(settings: Settings) -> list[tuple[str, int]]:
     """Every topic a worker uses, with its partition count (internal ones and table changelogs co-partitioned)."""
     names = settings.topics
     n = settings.partitions
-    specs = [(names.requests, n), (names.admit, n), (names.settle, n), (names.results, n), (names.usage, n),
-             (names.dlq, 1)]
+    specs = [
+        (names.requests, n),
+        (names.admit, n),
+        (names.settle, n),
+        (names.results, n),
+        (names.usage, n),
+        (names.dlq, 1),
+    ]
     specs += [(f"{settings.app_id}-{table}-changelog", n) for table in TABLES]
     return specs
 
@@ -42,7 +48,7 @@ def build_worker_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Pip
 
 
 def _add_pages(app: faust.App, pipeline: Pipeline) -> None:
-    @app.page("/metrics")  # type: ignore[misc]
+    @app.page("/metrics")
     async def metrics_page(web_view: Any, request: Any) -> Any:
         for snap in pipeline.services.completer.breakers.snapshot_all():
             level = {"closed": 0.0, "half_open": 0.5, "open": 1.0}[str(snap.state)]
@@ -50,7 +56,7 @@ def _add_pages(app: faust.App, pipeline: Pipeline) -> None:
         metrics.IN_FLIGHT.set(len(pipeline.in_flight))
         return web_view.bytes(metrics.render(), content_type="text/plain; version=0.0.4")
 
-    @app.page("/status")  # type: ignore[misc]
+    @app.page("/status")
     async def status_page(web_view: Any, request: Any) -> Any:
         completer = pipeline.services.completer
         return web_view.json(
@@ -74,5 +80,3 @@ def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
     app, _ = build_worker_app(settings, bootstrap)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
-
-

@@ -58,9 +58,7 @@ class TenantPolicy(BaseModel):
 def _default_tiers() -> dict[str, TierPolicy]:
     return {
         "free": TierPolicy(
-            tenant=Limits(
-                requests_per_window=600, tokens_per_window=400_000, usd_per_day=5.0, usd_per_month=50.0
-            ),
+            tenant=Limits(requests_per_window=600, tokens_per_window=400_000, usd_per_day=5.0, usd_per_month=50.0),
             user_default=Limits(requests_per_window=60, tokens_per_window=100_000, usd_per_day=1.0),
         ),
         "pro": TierPolicy(
@@ -87,9 +85,7 @@ class LimitsConfig(BaseModel):
     @model_validator(mode="after")
     def _check_tiers(self) -> LimitsConfig:
         if self.default_tier not in self.tiers:
-            raise ValueError(
-                f"default_tier {self.default_tier!r} is not among the tiers {sorted(self.tiers)}"
-            )
+            raise ValueError(f"default_tier {self.default_tier!r} is not among the tiers {sorted(self.tiers)}")
         for name, policy in self.tenants.items():
             if policy.tier is not None and policy.tier not in self.tiers:
                 raise ValueError(f"tenant {name!r} uses unknown tier {policy.tier!r}")

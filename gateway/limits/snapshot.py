@@ -54,9 +54,7 @@ def snapshot(state: UsageState, limits: Limits, now: float) -> Snapshot:
         in_flight=state.inflight,
         limits={
             "requests_per_window": _view(state.requests, 0, limits.requests_per_window, window_end),
-            "tokens_per_window": _view(
-                state.tokens, state.reserved_tokens, limits.tokens_per_window, window_end
-            ),
+            "tokens_per_window": _view(state.tokens, state.reserved_tokens, limits.tokens_per_window, window_end),
             "usd_per_day": _view(state.day_usd, state.reserved_usd, limits.usd_per_day, next_day),
             "usd_per_month": _view(state.month_usd, state.reserved_usd, limits.usd_per_month, next_month),
         },

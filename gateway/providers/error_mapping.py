@@ -128,9 +128,7 @@ def map_sdk_error(exc: BaseException, *, provider: str, model: str) -> ProviderE
     if isinstance(exc, _CONNECTION):
         cause = exc.__cause__
         detail = f": {type(cause).__name__}: {cause}" if cause is not None else ""
-        return ProviderConnectionError(
-            f"{provider} connection failed{detail}", provider=provider, model=model
-        )
+        return ProviderConnectionError(f"{provider} connection failed{detail}", provider=provider, model=model)
     if isinstance(exc, _STATUS):
         return error_for_status(
             exc.status_code,

@@ -60,6 +60,4 @@ def build_providers(settings: Settings, *, max_connections: int) -> dict[str, Pr
 
     Never fails for missing credentials: such a provider answers each call with ``ProviderAuthError``.
     """
-    return {
-        name: build(settings, max_connections=max_connections) for name, build in PROVIDER_FACTORIES.items()
-    }
+    return {name: build(settings, max_connections=max_connections) for name, build in PROVIDER_FACTORIES.items()}

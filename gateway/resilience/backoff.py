@@ -18,9 +18,7 @@ def backoff_ceiling(policy: RetryPolicy, attempt: int) -> float:
     return min(policy.max_delay_s, grown)
 
 
-def backoff_delay(
-    policy: RetryPolicy, attempt: int, retry_after_s: float | None, rng: random.Random
-) -> float:
+def backoff_delay(policy: RetryPolicy, attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based) before the next one.
 
     The delay is drawn uniformly from ``[0, min(max_delay_s, base_delay_s * multiplier ** (attempt - 1))]``

@@ -127,9 +127,7 @@ class CircuitBreaker:
         state = self.state
         now = self._clock()
         calls, failures = self._window.totals(now)
-        remaining = (
-            max(0.0, self._opened_at + self.policy.cooldown_s - now) if state is BreakerState.OPEN else 0.0
-        )
+        remaining = max(0.0, self._opened_at + self.policy.cooldown_s - now) if state is BreakerState.OPEN else 0.0
         return BreakerSnapshot(
             provider=self.provider,
             model=self.model,

@@ -37,9 +37,7 @@ class ResilientResult:
         return self.link_index > 0
 
 
-def build_chain(
-    model: str, catalog: Mapping[str, ModelSpec], settings: ResilienceSettings
-) -> list[ChainLink]:
+def build_chain(model: str, catalog: Mapping[str, ModelSpec], settings: ResilienceSettings) -> list[ChainLink]:
     """A catalog model's chain: itself, then its configured fallbacks; unknown names raise ConfigError."""
     chain = []
     for name in settings.fallback_models(model):

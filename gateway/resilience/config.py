@@ -24,9 +24,7 @@ class RetryPolicy(BaseModel):
 
     max_attempts: int = Field(default=3, ge=1, description="Attempts on one link, the first one included.")
     base_delay_s: float = Field(default=0.2, ge=0, description="Backoff ceiling after the first failure.")
-    max_delay_s: float = Field(
-        default=5.0, ge=0, description="Upper bound of the exponential backoff ceiling."
-    )
+    max_delay_s: float = Field(default=5.0, ge=0, description="Upper bound of the exponential backoff ceiling.")
     multiplier: float = Field(default=2.0, ge=1, description="Growth of the backoff ceiling per attempt.")
     honour_retry_after: bool = Field(default=True, description="Wait at least a provider's Retry-After.")
     max_retry_after_s: float = Field(default=30.0, ge=0, description="Cap on an honoured Retry-After.")
@@ -80,9 +78,7 @@ class ResilienceSettings(BaseModel):
     )
     limits: dict[str, ProviderLimit] = Field(default_factory=dict, description="Per catalog model.")
     attempt_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one provider attempt.")
-    max_request_s: float = Field(
-        default=120.0, gt=0, description="Overall budget when a request has no deadline."
-    )
+    max_request_s: float = Field(default=120.0, gt=0, description="Overall budget when a request has no deadline.")
 
     def retry_for(self, model: str) -> RetryPolicy:
         """The retry policy of a catalog model: its override, else :attr:`default_retry`."""

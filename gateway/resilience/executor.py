@@ -58,9 +58,7 @@ async def complete_resilient(
     fallback; each carries ``attempts`` and ``link_errors``.
     """
     deadline = clock() + settings.max_request_s if deadline_monotonic is None else deadline_monotonic
-    run = _ChainRun(
-        call, providers, breakers, rates, settings, deadline, estimated_tokens, clock, sleep, rng or _RNG
-    )
+    run = _ChainRun(call, providers, breakers, rates, settings, deadline, estimated_tokens, clock, sleep, rng or _RNG)
     for index, link in enumerate(chain):
         completion = await run.try_link(index, link)
         if completion is not None:
@@ -181,9 +179,7 @@ class _ChainRun:
                                      latency_ms=latency_ms, status=status))  # fmt: skip
 
     def _skip(self, index: int, link: ChainLink, outcome: str, message: str) -> None:
-        self.attempts.append(
-            Attempt(provider=link.provider, model=link.model, outcome=outcome, latency_ms=0.0)
-        )
+        self.attempts.append(Attempt(provider=link.provider, model=link.model, outcome=outcome, latency_ms=0.0))
         # A link that already failed for real keeps that error; the skip is in the attempt log.
         self.link_errors.setdefault(index, _link_error(link, outcome, message, None))
 

@@ -149,7 +149,5 @@ class RedisCompletionStore:
 
     async def put(self, request_id: str, completion: StoredCompletion) -> bool:
         """Store ``completion`` with the TTL unless the id already has one; ``True`` when written."""
-        written = await self._redis.set(
-            self.key(request_id), completion.model_dump_json(), ex=self.ttl_s, nx=True
-        )
+        written = await self._redis.set(self.key(request_id), completion.model_dump_json(), ex=self.ttl_s, nx=True)
         return bool(written)

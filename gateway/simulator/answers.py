@@ -97,9 +97,7 @@ def _sentence(rng: random.Random) -> str:
     if rng.random() < 0.5:
         words[-1] += ","
         words += [rng.choice(_JOINS), *_clause(rng)]
-    words = [
-        "an" if w == "a" and nxt[0] in "aeiou" else w for w, nxt in zip(words, [*words[1:], "."], strict=True)
-    ]
+    words = ["an" if w == "a" and nxt[0] in "aeiou" else w for w, nxt in zip(words, [*words[1:], "."], strict=True)]
     words[0] = words[0].capitalize()
     return " ".join(words) + "."
 

@@ -50,9 +50,7 @@ def _forced_tool(body: dict[str, Any]) -> dict[str, Any] | None:
     raise BadRequest(f"tool_choice names an unknown tool: {choice.get('name')!r}.")
 
 
-def _content(
-    body: dict[str, Any], ctx: CallContext, seed: int, max_tokens: int
-) -> tuple[dict[str, Any], str]:
+def _content(body: dict[str, Any], ctx: CallContext, seed: int, max_tokens: int) -> tuple[dict[str, Any], str]:
     """The one content block of the reply and the stop reason."""
     tool = _forced_tool(body)
     if tool is not None:
@@ -113,9 +111,7 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps({"type": name, **data}) + b"\n\n"
 
 
-async def _stream(
-    request: web.Request, message: dict[str, Any], usage: dict[str, int] | None
-) -> web.StreamResponse:
+async def _stream(request: web.Request, message: dict[str, Any], usage: dict[str, int] | None) -> web.StreamResponse:
     """Write ``message`` as Anthropic's SSE event sequence."""
     block: dict[str, Any] = message["content"][0]
     start = {**message, "content": [], "stop_reason": None}

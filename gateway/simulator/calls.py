@@ -82,18 +82,14 @@ def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def error_response(
-    flavor: Flavor, status: int, message: str, retry_after_s: float | None = None
-) -> web.Response:
+def error_response(flavor: Flavor, status: int, message: str, retry_after_s: float | None = None) -> web.Response:
     """An error answer in the provider's body shape (with ``Retry-After`` when given)."""
     headers: dict[str, str] = {}
     if retry_after_s is not None:
         headers["Retry-After"] = _seconds(retry_after_s)
         headers["retry-after-ms"] = str(int(retry_after_s * 1000))
     if flavor == "openai":
-        kind, code = _OPENAI_ERRORS.get(
-            status, ("server_error" if status >= 500 else "invalid_request_error", None)
-        )
+        kind, code = _OPENAI_ERRORS.get(status, ("server_error" if status >= 500 else "invalid_request_error", None))
         body: dict[str, Any] = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         headers["x-request-id"] = new_id("req_")
     else:
@@ -146,9 +142,7 @@ async def _admit(request: web.Request, flavor: Flavor, state: SimState) -> CallC
         return error_response(flavor, 504, "Simulated hang gave up.")
     status = directives.status if directives.status is not None else decision.status
     if status is not None and status >= 400:
-        retry_after = (
-            directives.retry_after_s if directives.retry_after_s is not None else decision.retry_after_s
-        )
+        retry_after = directives.retry_after_s if directives.retry_after_s is not None else decision.retry_after_s
         if status == 429 and retry_after is None:
             retry_after = 1.0
         return error_response(flavor, status, f"Simulated error {status}.", retry_after)

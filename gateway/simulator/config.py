@@ -21,9 +21,7 @@ class SimulatorConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     latency_ms: float = Field(default=0.0, ge=0, description="Latency of every call.")
-    jitter_ms: float = Field(
-        default=0.0, ge=0, description="Extra latency drawn uniformly from [0, jitter_ms]."
-    )
+    jitter_ms: float = Field(default=0.0, ge=0, description="Extra latency drawn uniformly from [0, jitter_ms].")
     seed: int = Field(default=0, description="Seed of error_rate draws and jitter.")
     faults: dict[str, FaultSpec] = Field(default_factory=dict, description="Initial faults per model or '*'.")
     require_auth: bool = Field(default=True, description="Answer 401 when the API-key header is missing.")

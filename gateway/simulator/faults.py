@@ -26,19 +26,13 @@ class FaultSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     latency_ms: float = Field(default=0.0, ge=0, description="Added latency per call.")
-    jitter_ms: float = Field(
-        default=0.0, ge=0, description="Extra latency drawn uniformly from [0, jitter_ms]."
-    )
+    jitter_ms: float = Field(default=0.0, ge=0, description="Extra latency drawn uniformly from [0, jitter_ms].")
     error_rate: float = Field(default=0.0, ge=0, le=1, description="Probability that a call fails.")
     error_status: int = Field(default=500, ge=400, le=599, description="Status of error_rate failures.")
     fail_next: int = Field(default=0, ge=0, description="Fail this many upcoming calls, then recover.")
-    fail_status: int | None = Field(
-        default=None, ge=400, le=599, description="Status of fail_next (error_status)."
-    )
+    fail_status: int | None = Field(default=None, ge=400, le=599, description="Status of fail_next (error_status).")
     hang: bool = Field(default=False, description="Never answer; the client has to give up.")
-    rate_limit: int = Field(
-        default=0, ge=-1, description="Answer 429 to this many upcoming calls; -1: every call."
-    )
+    rate_limit: int = Field(default=0, ge=-1, description="Answer 429 to this many upcoming calls; -1: every call.")
     retry_after_s: float = Field(default=1.0, ge=0, description="Retry-After of the 429 answers.")
     malformed: bool = Field(default=False, description="Answer 200 with a body that is not valid JSON.")
 
@@ -124,9 +118,7 @@ class FaultRegistry:
         if spec is None:
             return FaultDecision(delay_s=base) if base else _NO_FAULT
         rng = self._rng(key)
-        delay = (
-            base + (spec.latency_ms + (rng.uniform(0, spec.jitter_ms) if spec.jitter_ms else 0.0)) / 1000.0
-        )
+        delay = base + (spec.latency_ms + (rng.uniform(0, spec.jitter_ms) if spec.jitter_ms else 0.0)) / 1000.0
         if spec.hang:
             return FaultDecision(delay_s=delay, hang=True)
         if spec.rate_limit:

@@ -136,9 +136,7 @@ async def list_models(request: web.Request) -> web.Response:
     if "Bearer " not in request.headers.get("Authorization", ""):
         return error_response("openai", 401, "Missing API key: send an Authorization: Bearer header.")
     models = request.app[STATE_KEY].config.models
-    data = [
-        {"id": name, "object": "model", "created": 0, "owned_by": "streamgate-simulator"} for name in models
-    ]
+    data = [{"id": name, "object": "model", "created": 0, "owned_by": "streamgate-simulator"} for name in models]
     return web.Response(body=orjson.dumps({"object": "list", "data": data}), content_type=JSON_TYPE)
 
 

@@ -14,8 +14,12 @@ from tests.support.kafka import Record, consume_until, produce
 def request(text: str, **fields: Any) -> dict[str, Any]:
     """A request document as a client would write it."""
     doc: dict[str, Any] = {
-        "v": 1, "id": f"t-{uuid.uuid4().hex[:12]}", "tenant": "acme", "user": "alice",
-        "messages": [{"role": "user", "content": text}], "cache": {"mode": "bypass"},
+        "v": 1,
+        "id": f"t-{uuid.uuid4().hex[:12]}",
+        "tenant": "acme",
+        "user": "alice",
+        "messages": [{"role": "user", "content": text}],
+        "cache": {"mode": "bypass"},
     }
     doc.update(fields)
     return doc

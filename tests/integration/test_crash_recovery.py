@@ -50,7 +50,10 @@ async def test_upstream_commit_logic_would_lose_the_slow_request(
     with gateway_stack(kafka_bootstrap, redis_url, tmp_path, extra_env=env) as stack:
         slow, _ = await _kill_with_slow_call_in_flight(stack, slow_ms=3000)
         records = await consume_until(
-            stack.bootstrap, stack.settings.topics.results, lambda rs: any(r.json()["id"] == slow["id"] for r in rs),
-            timeout_s=20, raise_on_timeout=False,
+            stack.bootstrap,
+            stack.settings.topics.results,
+            lambda rs: any(r.json()["id"] == slow["id"] for r in rs),
+            timeout_s=20,
+            raise_on_timeout=False,
         )
         assert all(r.json()["id"] != slow["id"] for r in records), "upstream logic no longer loses it: re-check #606"

@@ -42,8 +42,9 @@ def write_config(path: Path, body: str) -> Path:
 
 
 def statuses(found: dict[str, list[dict[str, Any]]]) -> Counter[str]:
-    return Counter(docs[0]["status"] if docs[0]["status"] == "ok" else docs[0]["error"]["code"]
-                   for docs in found.values())
+    return Counter(
+        docs[0]["status"] if docs[0]["status"] == "ok" else docs[0]["error"]["code"] for docs in found.values()
+    )
 
 
 async def test_budget_holds_under_500_concurrent_requests_and_limits_survive_a_restart(
@@ -51,7 +52,9 @@ async def test_budget_holds_under_500_concurrent_requests_and_limits_survive_a_r
 ) -> None:
     text = "spend a little #sim:sleep_ms=2500"  # slow calls: all 500 are screened before any settles
     budget = worst_case_usd(text) * 100.5
-    config = write_config(tmp_path / "limits.toml", f"""
+    config = write_config(
+        tmp_path / "limits.toml",
+        f"""
 [limits.tenants.budget-co.tenant]
 {GENEROUS}
 [limits.tenants.budget-co.users.alice]
@@ -61,7 +64,8 @@ usd_per_day = {budget!r}
 [limits.tenants.budget-co.users.carol]
 requests_per_window = 100
 window_s = 3600
-""")
+""",
+    )
     with gateway_stack(kafka_bootstrap, redis_url, tmp_path, config_file=config) as stack:
         alice = [budget_request(text, "budget-co", "alice") for _ in range(500)]
         carol = [budget_request("count me", "budget-co", "carol") for _ in range(150)]
@@ -83,17 +87,18 @@ window_s = 3600
         assert statuses(after) == {"rate_limited": 10}
 
 
-async def test_rate_limit_resets_when_the_window_rolls(
-    kafka_bootstrap: str, redis_url: str, tmp_path: Path
-) -> None:
+async def test_rate_limit_resets_when_the_window_rolls(kafka_bootstrap: str, redis_url: str, tmp_path: Path) -> None:
     window = 4
-    config = write_config(tmp_path / "window.toml", f"""
+    config = write_config(
+        tmp_path / "window.toml",
+        f"""
 [limits.tenants.window-co.tenant]
 {GENEROUS}
 [limits.tenants.window-co.users.bob]
 requests_per_window = 5
 window_s = {window}
-""")
+""",
+    )
     with gateway_stack(kafka_bootstrap, redis_url, tmp_path, config_file=config) as stack:
         await asyncio.sleep(window - time.time() % window + 0.05)  # start at the beginning of a window
         first = [budget_request("tick", "window-co", "bob") for _ in range(8)]
@@ -109,19 +114,20 @@ window_s = {window}
         assert statuses(await results_for(stack, [d["id"] for d in second])) == {"ok": 5}
 
 
-async def test_a_tenant_budget_holds_across_two_workers(
-    kafka_bootstrap: str, redis_url: str, tmp_path: Path
-) -> None:
+async def test_a_tenant_budget_holds_across_two_workers(kafka_bootstrap: str, redis_url: str, tmp_path: Path) -> None:
     text = "shared budget #sim:sleep_ms=2000"
     budget = worst_case_usd(text) * 60.5
-    config = write_config(tmp_path / "two.toml", f"""
+    config = write_config(
+        tmp_path / "two.toml",
+        f"""
 [limits.tenants.shared-co.tenant]
 requests_per_window = 1000000
 tokens_per_window = 1000000000
 usd_per_day = {budget!r}
 [limits.tenants.shared-co.user_default]
 {GENEROUS}
-""")
+""",
+    )
     with gateway_stack(kafka_bootstrap, redis_url, tmp_path, workers=2, config_file=config) as stack:
         ours = [budget_request(text, "shared-co", f"user{i % 10}") for i in range(200)]
         others = [budget_request("other tenants", f"other-{i}", "x") for i in range(40)]
@@ -138,6 +144,6 @@ def _both_workers_own_partitions(stack: DevStack) -> bool:
 
     owned = []
     for port in stack.worker_ports:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:
             owned.append(json.load(response)["assigned_partitions"])
     return all(owned)

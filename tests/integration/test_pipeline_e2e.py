@@ -28,8 +28,11 @@ async def test_every_request_comes_back_once_with_its_fields(stack: DevStack) ->
         assert result["cost_usd"] > 0 and result["latency_ms"] > 0 and result["attempts"] == 1
         assert result["cached"] is False and result["error"] is None
         assert result["metadata"] == doc["metadata"]
-    usage = await topic_docs(stack, stack.settings.topics.usage,
-                             lambda rs: {d["id"] for d in docs} <= {r.json()["request_id"] for r in rs})
+    usage = await topic_docs(
+        stack,
+        stack.settings.topics.usage,
+        lambda rs: {d["id"] for d in docs} <= {r.json()["request_id"] for r in rs},
+    )
     mine = [u for u in usage if u["request_id"] in {d["id"] for d in docs}]
     assert len(mine) == len(docs)
     for event in mine:
@@ -49,8 +52,11 @@ async def test_bad_events_go_to_the_dead_letter_topic_and_the_worker_keeps_going
     assert found[good["id"]][0]["status"] == "ok"
     rejected = found[bad_id][0]
     assert rejected["status"] == "rejected" and rejected["error"]["code"] == "invalid_request"
-    letters = await topic_docs(stack, stack.settings.topics.dlq,
-                               lambda rs: {base64.b64decode(r.json()["raw_b64"]) for r in rs} >= set(raw))
+    letters = await topic_docs(
+        stack,
+        stack.settings.topics.dlq,
+        lambda rs: {base64.b64decode(r.json()["raw_b64"]) for r in rs} >= set(raw),
+    )
     by_raw = {base64.b64decode(d["raw_b64"]): d for d in letters}
     assert by_raw[raw[0]]["reason"] == "not_json"
     assert by_raw[raw[1]]["reason"] == "not_object"
@@ -79,8 +85,11 @@ async def test_a_bad_request_is_not_retried(stack: DevStack) -> None:
 
 
 async def test_json_schema_output_is_parsed_and_validated(stack: DevStack) -> None:
-    schema = {"type": "object", "properties": {"answer": {"type": "string"}, "score": {"type": "integer"}},
-              "required": ["answer", "score"]}
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"type": "string"}, "score": {"type": "integer"}},
+        "required": ["answer", "score"],
+    }
     good = request("rate this", response_format=schema)
     await publish(stack, [good])
     ok = (await results_for(stack, [good["id"]]))[good["id"]][0]
@@ -92,8 +101,14 @@ async def test_invalid_output_is_retried_once_with_the_validation_error(stack: D
     schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
     # The directive spoils the first answer only: the retry's last user message is the corrective turn.
     fixed = request("rate this badly #sim:bad_json", response_format=schema)
-    impossible = request("never valid", response_format={
-        "type": "object", "properties": {"n": {"type": "integer", "minimum": 5, "maximum": 1}}, "required": ["n"]})
+    impossible = request(
+        "never valid",
+        response_format={
+            "type": "object",
+            "properties": {"n": {"type": "integer", "minimum": 5, "maximum": 1}},
+            "required": ["n"],
+        },
+    )
     await publish(stack, [fixed, impossible])
     found = await results_for(stack, [fixed["id"], impossible["id"]])
     repaired = found[fixed["id"]][0]

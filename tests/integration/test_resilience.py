@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.request
@@ -29,11 +30,15 @@ def stack(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPat
         yield running
 
 
+def clear_simulator_faults(stack: DevStack) -> None:
+    assert stack.simulator_url is not None
+    urllib.request.urlopen(urllib.request.Request(f"{stack.simulator_url}/_sim/faults", method="DELETE"))
+
+
 @pytest.fixture(autouse=True)
 def clear_faults(stack: DevStack) -> Iterator[None]:
     yield
-    assert stack.simulator_url is not None
-    urllib.request.urlopen(urllib.request.Request(f"{stack.simulator_url}/_sim/faults", method="DELETE"))  # noqa: S310
+    clear_simulator_faults(stack)
 
 
 async def answer(stack: DevStack, doc: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +47,7 @@ async def answer(stack: DevStack, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def breaker(stack: DevStack, model: str) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{stack.worker_ports[0]}/status", timeout=5) as r:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.worker_ports[0]}/status", timeout=5) as r:
         status = json.load(r)
     return next(b for b in status["breakers"] if b["model"] == model)
 
@@ -87,8 +92,8 @@ async def test_breaker_opens_on_a_flapping_provider_and_closes_after_the_cooldow
     assert skipped["attempts"] == 1  # the skipped link is not a provider attempt
     assert simulator_stats(stack)["calls_per_model"].get("claude-sonnet-4-20250514", 0) == calls_before
 
-    urllib.request.urlopen(urllib.request.Request(f"{stack.simulator_url}/_sim/faults", method="DELETE"))  # noqa: S310
-    time.sleep(2.2)  # the cooldown passes: the next request is the half-open probe
+    clear_simulator_faults(stack)
+    await asyncio.sleep(2.2)  # the cooldown passes: the next request is the half-open probe
     recovered = await answer(stack, request("back again", model="claude-sonnet-4"))
     assert recovered["status"] == "ok" and recovered["model"] == "claude-sonnet-4"
     assert breaker(stack, "claude-sonnet-4")["state"] == "closed"

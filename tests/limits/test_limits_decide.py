@@ -163,9 +163,7 @@ def test_day_roll_resets_daily_spend_and_month_roll_resets_monthly_spend() -> No
     assert (next_day.user_state.day, next_day.user_state.day_usd) == ("2025-06-16", 0.0)
     assert (next_day.user_state.month, next_day.user_state.month_usd) == ("2025-06", 0.02)
     assert next_day.reservation is not None
-    t, u = settle(
-        next_day.tenant_state, next_day.user_state, next_day.reservation, 500, 0.01, ts(2025, 6, 16)
-    )
+    t, u = settle(next_day.tenant_state, next_day.user_state, next_day.reservation, 500, 0.01, ts(2025, 6, 16))
     blocked = admit(t, u, NONE, limits, EST, ts(2025, 6, 30, 23))
     assert (blocked.limit, blocked.retry_after_ms) == ("user.usd_per_month", 3_600_000)
 
@@ -195,9 +193,7 @@ def test_settling_below_the_worst_case_frees_budget() -> None:
 def test_settle_after_a_roll_charges_the_current_window_and_day() -> None:
     decision = admit(FRESH, FRESH, NONE, NONE, EST, ts(2025, 6, 15, 23, 59, 59.0))
     assert decision.reservation is not None
-    t, u = settle(
-        decision.tenant_state, decision.user_state, decision.reservation, 450, 0.009, ts(2025, 6, 16)
-    )
+    t, u = settle(decision.tenant_state, decision.user_state, decision.reservation, 450, 0.009, ts(2025, 6, 16))
     for state in (t, u):
         assert (state.window_start, state.requests, state.tokens) == (ts(2025, 6, 16), 0, 450)
         assert (state.day, state.day_usd, state.month, state.month_usd) == (

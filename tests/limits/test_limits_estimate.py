@@ -25,9 +25,7 @@ def test_estimate_uses_count_chat_and_the_most_expensive_model() -> None:
         expected_input + 256,
     )
     costs = [cost_usd(spec, expected_input, 256) for spec in specs]
-    assert (
-        est.worst_case_usd == max(costs) == cost_usd(DEFAULT_MODELS["claude-sonnet-4"], expected_input, 256)
-    )
+    assert est.worst_case_usd == max(costs) == cost_usd(DEFAULT_MODELS["claude-sonnet-4"], expected_input, 256)
 
 
 def test_estimate_accepts_chat_message_objects() -> None:

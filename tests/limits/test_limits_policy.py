@@ -42,9 +42,7 @@ def test_unknown_tenant_gets_default_tier() -> None:
 
 
 def test_merge_replaces_only_explicitly_set_fields() -> None:
-    base = Limits(
-        requests_per_window=10, tokens_per_window=1000, window_s=120, usd_per_day=5.0, usd_per_month=50.0
-    )
+    base = Limits(requests_per_window=10, tokens_per_window=1000, window_s=120, usd_per_day=5.0, usd_per_month=50.0)
     merged = merge_limits(base, Limits(tokens_per_window=99))
     # window_s was not set in the override, so the base's 120 survives (not the default 60)
     assert merged == Limits(

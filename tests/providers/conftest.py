@@ -28,9 +28,7 @@ async def providers(sim: SimulatorServer) -> AsyncIterator[dict[str, Provider]]:
     """Both adapters against the simulator, with real (test) keys."""
     built: dict[str, Provider] = {
         "openai": OpenAIProvider(api_key="sk-test", base_url=sim.openai_base_url, max_connections=64),
-        "anthropic": AnthropicProvider(
-            api_key="sk-ant-test", base_url=sim.anthropic_base_url, max_connections=64
-        ),
+        "anthropic": AnthropicProvider(api_key="sk-ant-test", base_url=sim.anthropic_base_url, max_connections=64),
     }
     yield built
     for provider in built.values():

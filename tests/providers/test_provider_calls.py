@@ -70,9 +70,7 @@ async def test_answers_are_deterministic(provider: Provider, make_call: MakeCall
     assert first.text == second.text
 
 
-async def test_system_prompt_and_system_message_are_the_same_request(
-    provider: Provider, make_call: MakeCall
-) -> None:
+async def test_system_prompt_and_system_message_are_the_same_request(provider: Provider, make_call: MakeCall) -> None:
     """``system=`` and a leading system-role message reach the provider identically (same seeded answer)."""
     as_field = await provider.complete(make_call("Fold me.", system="Answer like a pirate."))
     as_message = await provider.complete(
@@ -231,9 +229,7 @@ async def test_connection_refused_is_connection_error(
         await adapter.aclose()
 
 
-async def test_many_concurrent_calls_share_a_bounded_pool(
-    sim: SimulatorServer, flavor: str, model: str
-) -> None:
+async def test_many_concurrent_calls_share_a_bounded_pool(sim: SimulatorServer, flavor: str, model: str) -> None:
     """200 concurrent calls through a pool of 20 connections all succeed; the server never sees over 20."""
     sim.reset()
     adapter: Provider

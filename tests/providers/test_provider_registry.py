@@ -83,9 +83,7 @@ async def test_build_from_settings_with_keys(sim: SimulatorServer) -> None:
             await provider.aclose()
 
 
-async def test_standard_env_variables_reach_the_provider(
-    sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_standard_env_variables_reach_the_provider(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """``OPENAI_BASE_URL`` etc. are read by Settings (never by the adapters) and passed on explicitly."""
     monkeypatch.setenv("OPENAI_BASE_URL", sim.openai_base_url)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", sim.anthropic_base_url)

@@ -104,9 +104,7 @@ async def test_anthropic_schema_call_without_the_forced_tool(canned: Canned, con
 
 
 async def test_openai_refusal_is_returned_as_text(canned: Canned) -> None:
-    canned.body = (
-        b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": null, "refusal": "No."}}]}'
-    )
+    canned.body = b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": null, "refusal": "No."}}]}'
     adapter = OpenAIProvider(api_key="k", base_url=canned.url + "/v1")
     try:
         result = await adapter.complete(CALL)

@@ -177,12 +177,8 @@ async def test_open_circuit_goes_straight_to_the_fallback(make_harness: Any) -> 
     assert outcomes(result.attempts) == [("openai", "circuit_open"), ("anthropic", "ok")]
 
 
-@pytest.mark.parametrize(
-    ("probe", "state", "winner"), [("ok", "closed", PRIMARY), ("fail", "open", FALLBACK)]
-)
-async def test_half_open_probe_closes_or_reopens(
-    make_harness: Any, probe: str, state: str, winner: ChainLink
-) -> None:
+@pytest.mark.parametrize(("probe", "state", "winner"), [("ok", "closed", PRIMARY), ("fail", "open", FALLBACK)])
+async def test_half_open_probe_closes_or_reopens(make_harness: Any, probe: str, state: str, winner: ChainLink) -> None:
     h = make_harness(breaker={"failure_threshold": 1, "cooldown_s": 30})
     breaker = h.breakers.get("openai", "gpt-4o")
     breaker.record_failure()
@@ -293,9 +289,7 @@ async def test_all_links_failed_carries_every_links_error(make_harness: Any) -> 
     assert h.breakers.get("google", "gemini").state is BreakerState.OPEN
     providers = {
         "openai": h.provider("openai", e500()),
-        "anthropic": h.provider(
-            "anthropic", ProviderAuthError("no", provider="anthropic", model="x", status=403)
-        ),
+        "anthropic": h.provider("anthropic", ProviderAuthError("no", provider="anthropic", model="x", status=403)),
         "google": h.provider("google", "never"),
     }
     with pytest.raises(AllLinksFailed) as info:
@@ -350,9 +344,7 @@ async def test_executor_enforces_the_attempt_timeout_itself() -> None:
         async def complete(self, call: CompletionCall) -> Completion:
             return Completion("anthropic", call.model, "quick", 1, 1)
 
-    settings = ResilienceSettings.model_validate(
-        {"attempt_timeout_s": 0.05, "default_retry": {"max_attempts": 1}}
-    )
+    settings = ResilienceSettings.model_validate({"attempt_timeout_s": 0.05, "default_retry": {"max_attempts": 1}})
     started = time.monotonic()
     result = await complete_resilient(
         CompletionCall(model="x", messages=[], max_tokens=1),

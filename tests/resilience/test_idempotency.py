@@ -124,9 +124,7 @@ def sample_result() -> ResilientResult:
     link = ChainLink(model="claude-3-5-haiku", provider="anthropic", upstream="claude-3-5-haiku-latest")
     completion = Completion("anthropic", "claude-3-5-haiku-20241022", "Bonjour", 12, 3, "end_turn")
     attempts = [
-        Attempt(
-            provider="openai", model="gpt-4o", outcome="provider_unavailable", latency_ms=12.5, status=503
-        ),
+        Attempt(provider="openai", model="gpt-4o", outcome="provider_unavailable", latency_ms=12.5, status=503),
         Attempt(provider="anthropic", model="claude-3-5-haiku", outcome="ok", latency_ms=80.0),
     ]
     return ResilientResult(completion, link, 1, attempts)

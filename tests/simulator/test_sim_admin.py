@@ -23,18 +23,14 @@ def _user(text: str) -> Any:
     return [{"role": "user", "content": text}]
 
 
-async def test_stats_count_calls_and_successes_per_request_id(
-    sim: SimulatorServer, oai: openai.AsyncOpenAI
-) -> None:
+async def test_stats_count_calls_and_successes_per_request_id(sim: SimulatorServer, oai: openai.AsyncOpenAI) -> None:
     sim.set_fault(GPT, fail_next=2)
     headers = {REQUEST_ID_HEADER: "req-A"}
     for _ in range(2):
         with pytest.raises(openai.InternalServerError):
             await oai.chat.completions.create(model=GPT, messages=_user("a"), extra_headers=headers)
     await oai.chat.completions.create(model=GPT, messages=_user("a"), extra_headers=headers)
-    await oai.chat.completions.create(
-        model=GPT, messages=_user("b"), extra_headers={REQUEST_ID_HEADER: "req-B"}
-    )
+    await oai.chat.completions.create(model=GPT, messages=_user("b"), extra_headers={REQUEST_ID_HEADER: "req-B"})
     await oai.chat.completions.create(model="gpt-4o", messages=_user("c"))
     assert sim.stats.calls_for("req-A") == 3 and sim.stats.successes_for("req-A") == 1
     assert sim.stats.calls_for("req-B") == 1 and sim.stats.successes_for("req-B") == 1
@@ -51,9 +47,7 @@ async def test_stats_count_calls_and_successes_per_request_id(
 
 async def test_admin_faults_api(sim: SimulatorServer, oai: openai.AsyncOpenAI) -> None:
     async with aiohttp.ClientSession(base_url=sim.base_url) as http:
-        async with http.post(
-            "/_sim/faults", json={"model": GPT, "rate_limit": 1, "retry_after_s": 4}
-        ) as resp:
+        async with http.post("/_sim/faults", json={"model": GPT, "rate_limit": 1, "retry_after_s": 4}) as resp:
             assert resp.status == 200
             assert (await resp.json())["fault"]["rate_limit"] == 1
         with pytest.raises(openai.RateLimitError) as caught:

@@ -40,9 +40,7 @@ SCHEMAS: list[dict[str, Any]] = [
     {"type": "object", "additionalProperties": False, "properties": {"x": {"type": "object"}}},
     {"properties": {"inferred": {"type": "boolean"}}},
     {
-        "$defs": {
-            "node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/node"}}, "required": []}
-        },
+        "$defs": {"node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/node"}}, "required": []}},
         "$ref": "#/$defs/node",
     },
     {

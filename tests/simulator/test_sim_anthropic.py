@@ -38,9 +38,7 @@ def _user(text: str) -> Any:
 
 
 async def test_plain_message_has_anthropic_shape_and_usage(claude: anthropic.AsyncAnthropic) -> None:
-    msg = await claude.messages.create(
-        model=MODEL, max_tokens=200, system="Be brief.", messages=_user("Hello")
-    )
+    msg = await claude.messages.create(model=MODEL, max_tokens=200, system="Be brief.", messages=_user("Hello"))
     assert msg.type == "message" and msg.role == "assistant" and msg.model == MODEL
     assert msg.id.startswith("msg_")
     assert msg.stop_reason == "end_turn"
@@ -73,9 +71,7 @@ async def test_max_tokens_truncates_with_stop_reason(claude: anthropic.AsyncAnth
 
 async def test_stream_event_sequence_and_text(claude: anthropic.AsyncAnthropic) -> None:
     plain = await claude.messages.create(model=MODEL, max_tokens=200, messages=_user("Stream it"))
-    stream = await claude.messages.create(
-        model=MODEL, max_tokens=200, messages=_user("Stream it"), stream=True
-    )
+    stream = await claude.messages.create(model=MODEL, max_tokens=200, messages=_user("Stream it"), stream=True)
     events = [event async for event in stream]
     kinds = [e.type for e in events]
     assert kinds[:2] == ["message_start", "content_block_start"]
@@ -130,9 +126,7 @@ async def test_forced_tool_stream_sends_input_json_deltas(claude: anthropic.Asyn
         final = await stream.get_final_message()
     assert any(e.type == "content_block_delta" and e.delta.type == "input_json_delta" for e in events)
     block, plain_block = final.content[0], plain.content[0]
-    assert isinstance(block, anthropic.types.ToolUseBlock) and isinstance(
-        plain_block, anthropic.types.ToolUseBlock
-    )
+    assert isinstance(block, anthropic.types.ToolUseBlock) and isinstance(plain_block, anthropic.types.ToolUseBlock)
     assert block.input == plain_block.input
     jsonschema.validate(block.input, REPORT_SCHEMA)
     assert final.stop_reason == "tool_use"

@@ -57,22 +57,16 @@ async def test_sleep_ms_slows_only_the_call_that_asks(oai: openai.AsyncOpenAI) -
         await oai.chat.completions.create(model=GPT, messages=_user(text))
         return time.monotonic() - started
 
-    slow, *fast = await asyncio.gather(
-        timed("slow one #sim:sleep_ms=400"), *(timed(f"fast {i}") for i in range(5))
-    )
+    slow, *fast = await asyncio.gather(timed("slow one #sim:sleep_ms=400"), *(timed(f"fast {i}") for i in range(5)))
     assert slow >= 0.4
     assert max(fast) < 0.3
 
 
-async def test_status_directives_raise_typed_errors(
-    oai: openai.AsyncOpenAI, claude: anthropic.AsyncAnthropic
-) -> None:
+async def test_status_directives_raise_typed_errors(oai: openai.AsyncOpenAI, claude: anthropic.AsyncAnthropic) -> None:
     with pytest.raises(openai.InternalServerError):
         await oai.chat.completions.create(model=GPT, messages=_user("boom #sim:status=500"))
     with pytest.raises(openai.RateLimitError) as limited:
-        await oai.chat.completions.create(
-            model=GPT, messages=_user("slow down #sim:status=429 #sim:retry_after=2")
-        )
+        await oai.chat.completions.create(model=GPT, messages=_user("slow down #sim:status=429 #sim:retry_after=2"))
     assert limited.value.response.headers["Retry-After"] == "2"
     with pytest.raises(openai.RateLimitError) as default_limited:
         await oai.chat.completions.create(model=GPT, messages=_user("#sim:status=429"))
@@ -92,15 +86,11 @@ async def test_hang_directive_times_out(oai: openai.AsyncOpenAI) -> None:
     assert (await oai.chat.completions.create(model=GPT, messages=_user("fine"))).choices
 
 
-async def test_bad_json_breaks_structured_output(
-    oai: openai.AsyncOpenAI, claude: anthropic.AsyncAnthropic
-) -> None:
+async def test_bad_json_breaks_structured_output(oai: openai.AsyncOpenAI, claude: anthropic.AsyncAnthropic) -> None:
     fmt: Any = {"type": "json_schema", "json_schema": {"name": "city", "schema": SCHEMA}}
     good = await oai.chat.completions.create(model=GPT, messages=_user("a city"), response_format=fmt)
     jsonschema.validate(json.loads(good.choices[0].message.content or ""), SCHEMA)
-    bad = await oai.chat.completions.create(
-        model=GPT, messages=_user("a city #sim:bad_json"), response_format=fmt
-    )
+    bad = await oai.chat.completions.create(model=GPT, messages=_user("a city #sim:bad_json"), response_format=fmt)
     with pytest.raises(json.JSONDecodeError):
         json.loads(bad.choices[0].message.content or "")
     plain = await oai.chat.completions.create(model=GPT, messages=_user("prose #sim:bad_json"))

@@ -27,9 +27,7 @@ async def _gpt(client: openai.AsyncOpenAI, text: str = "hi", model: str = GPT, *
     return reply.choices[0].message.content or ""
 
 
-async def _claude(
-    client: anthropic.AsyncAnthropic, text: str = "hi", **kwargs: Any
-) -> anthropic.types.Message:
+async def _claude(client: anthropic.AsyncAnthropic, text: str = "hi", **kwargs: Any) -> anthropic.types.Message:
     message: anthropic.types.Message = await client.messages.create(
         model=CLAUDE, max_tokens=50, messages=_user(text), **kwargs
     )

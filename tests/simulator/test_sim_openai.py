@@ -139,17 +139,13 @@ async def test_json_schema_response_is_valid_for_the_schema(oai: openai.AsyncOpe
         "type": "json_schema",
         "json_schema": {"name": "order", "schema": ORDER_SCHEMA, "strict": True},
     }
-    reply = await oai.chat.completions.create(
-        model=MODEL, messages=_messages("An order."), response_format=fmt
-    )
+    reply = await oai.chat.completions.create(model=MODEL, messages=_messages("An order."), response_format=fmt)
     content = reply.choices[0].message.content
     assert content is not None
     document = json.loads(content)
     jsonschema.validate(document, ORDER_SCHEMA)
     assert 3 <= len(document["lines"]) <= 5
-    again = await oai.chat.completions.create(
-        model=MODEL, messages=_messages("An order."), response_format=fmt
-    )
+    again = await oai.chat.completions.create(model=MODEL, messages=_messages("An order."), response_format=fmt)
     assert again.choices[0].message.content == content
     assert reply.usage is not None and reply.usage.completion_tokens == count_text(content)
 

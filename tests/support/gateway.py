@@ -39,22 +39,46 @@ def stack_env(prefix: str, bootstrap: str, redis_url: str, extra: dict[str, str]
 def settings_for(env: dict[str, str], config_file: Path | None = None) -> Settings:
     """The same settings the subprocesses will build from ``env`` (tests never mutate os.environ)."""
     prefix = env["STREAMGATE_APP_ID"]
-    topics = TopicNames(requests=f"{prefix}.requests", results=f"{prefix}.results", usage=f"{prefix}.usage",
-                        dlq=f"{prefix}.dlq", admit=f"{prefix}.admit", settle=f"{prefix}.settle")
-    return load_settings(config_file, kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
-                         redis_url=env["REDIS_URL"], app_id=prefix, topics=topics, partitions=4)
+    topics = TopicNames(
+        requests=f"{prefix}.requests",
+        results=f"{prefix}.results",
+        usage=f"{prefix}.usage",
+        dlq=f"{prefix}.dlq",
+        admit=f"{prefix}.admit",
+        settle=f"{prefix}.settle",
+    )
+    return load_settings(
+        config_file,
+        kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
+        redis_url=env["REDIS_URL"],
+        app_id=prefix,
+        topics=topics,
+        partitions=4,
+    )
 
 
 @contextmanager
 def gateway_stack(
-    bootstrap: str, redis_url: str, work_dir: Path, *, workers: int = 1, extra_env: dict[str, str] | None = None,
-    config_file: Path | None = None, simulator_latency_ms: float = 0.0,
+    bootstrap: str,
+    redis_url: str,
+    work_dir: Path,
+    *,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    config_file: Path | None = None,
+    simulator_latency_ms: float = 0.0,
 ) -> Iterator[DevStack]:
     """Start a stack and wait until a probe request is answered end to end."""
     prefix = f"sgt-{uuid.uuid4().hex[:10]}"
     env = stack_env(prefix, bootstrap, redis_url, extra_env)
-    stack = DevStack(settings_for(env, config_file), workers=workers, config_file=config_file,
-                     log_dir=work_dir / "logs", extra_env=env, simulator_latency_ms=simulator_latency_ms)
+    stack = DevStack(
+        settings_for(env, config_file),
+        workers=workers,
+        config_file=config_file,
+        log_dir=work_dir / "logs",
+        extra_env=env,
+        simulator_latency_ms=simulator_latency_ms,
+    )
     with stack:
         run_blocking(stack.wait_ready())
         yield stack
@@ -63,7 +87,7 @@ def gateway_stack(
 def simulator_stats(stack: DevStack) -> dict[str, Any]:
     """The simulator's ``/_sim/stats``."""
     assert stack.simulator_url is not None
-    with urllib.request.urlopen(f"{stack.simulator_url}/_sim/stats", timeout=5) as response:  # noqa: S310
+    with urllib.request.urlopen(f"{stack.simulator_url}/_sim/stats", timeout=5) as response:
         stats: dict[str, Any] = json.load(response)
         return stats
 
@@ -71,7 +95,11 @@ def simulator_stats(stack: DevStack) -> dict[str, Any]:
 def set_fault(stack: DevStack, **fields: Any) -> None:
     """POST ``/_sim/faults`` (``model`` names the upstream model, or "*")."""
     assert stack.simulator_url is not None
-    request = urllib.request.Request(f"{stack.simulator_url}/_sim/faults", data=json.dumps(fields).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - loopback
+    request = urllib.request.Request(
+        f"{stack.simulator_url}/_sim/faults",
+        data=json.dumps(fields).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5):
         pass

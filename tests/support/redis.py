@@ -57,8 +57,21 @@ def _private_server(binary: str, work_dir: Path) -> Iterator[str]:
         port = int(sock.getsockname()[1])
     work_dir.mkdir(parents=True, exist_ok=True)
     log = work_dir / "redis.log"
-    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", str(work_dir), "--logfile", str(log)]
+    argv = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(work_dir),
+        "--logfile",
+        str(log),
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"redis://127.0.0.1:{port}/0"
     try:
