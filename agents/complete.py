@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agents.job import Job, Route
-from gateway.resilience.chain import ChainLink
 from gateway.errors import StreamgateError
 from gateway.providers.base import Completion
+from gateway.resilience.chain import ChainLink
 from schemas.codes import ErrorCode
 from schemas.request import ChatMessage, LLMRequest
 from schemas.result import Attempt, ErrorInfo

@@ -1,35 +1,13 @@
-"""Screen: size limits and guardrails on the request itself (limits and budgets are applied by the ledger)."""
+"""Screen: the request's deadline and the input guards (limits and budgets are applied by the ledger)."""
 
 from __future__ import annotations
 
-from gateway.settings import GuardSettings
+from collections.abc import Sequence
+
+from guards.base import Guard, GuardInput
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo
-
-
-def check_size(request: LLMRequest, raw_size: int, limits: GuardSettings) -> ErrorInfo | None:
-    """Reject requests over the byte, message-count or prompt-length limits; ``None`` when within them."""
-    if raw_size > limits.max_request_bytes:
-        return ErrorInfo(
-            code=ErrorCode.PAYLOAD_TOO_LARGE,
-            message=f"request is {raw_size} bytes; the limit is {limits.max_request_bytes}",
-            limit="max_request_bytes",
-        )
-    if len(request.messages) > limits.max_messages:
-        return ErrorInfo(
-            code=ErrorCode.PAYLOAD_TOO_LARGE,
-            message=f"request has {len(request.messages)} messages; the limit is {limits.max_messages}",
-            limit="max_messages",
-        )
-    chars = sum(len(m.content) for m in request.messages) + len(request.system or "")
-    if chars > limits.max_prompt_chars:
-        return ErrorInfo(
-            code=ErrorCode.PAYLOAD_TOO_LARGE,
-            message=f"prompt is {chars} characters; the limit is {limits.max_prompt_chars}",
-            limit="max_prompt_chars",
-        )
-    return None
 
 
 def check_deadline(request: LLMRequest, now_ms: int) -> ErrorInfo | None:
@@ -40,3 +18,18 @@ def check_deadline(request: LLMRequest, now_ms: int) -> ErrorInfo | None:
             message=f"deadline {request.deadline_ms} passed {now_ms - request.deadline_ms} ms before screening",
         )
     return None
+
+
+def run_guards(request: LLMRequest, raw_size: int, guards: Sequence[Guard]) -> ErrorInfo | None:
+    """The first guard's block as a result error, or ``None`` when every guard lets the request through."""
+    subject = GuardInput(request=request, raw_size=raw_size)
+    for guard in guards:
+        block = guard.check(subject)
+        if block is not None:
+            return ErrorInfo(code=block.code, message=block.message, limit=f"{guard.name}.{block.rule}")
+    return None
+
+
+def precheck(request: LLMRequest, raw_size: int, guards: Sequence[Guard], now_ms: int) -> ErrorInfo | None:
+    """Everything screening decides before limits: the deadline first, then the guards."""
+    return check_deadline(request, now_ms) or run_guards(request, raw_size, guards)

@@ -81,7 +81,7 @@ def apply_faust_fixes(*, fetch_max_wait_ms: int, commit_fix: bool = True) -> Non
         )
     consumer_cls = faust_consumer.Consumer
     original_new_offset = _state.setdefault("original_new_offset", consumer_cls._new_offset)
-    setattr(consumer_cls, "_new_offset", safe_new_offset if commit_fix else original_new_offset)
+    consumer_cls._new_offset = safe_new_offset if commit_fix else original_new_offset  # type: ignore[method-assign]
     thread_cls = faust_aiokafka.AIOKafkaConsumerThread
     original = _state.setdefault("original_create_worker_consumer", thread_cls._create_worker_consumer)
-    setattr(thread_cls, "_create_worker_consumer", _with_fetch_wait(original, fetch_max_wait_ms))
+    thread_cls._create_worker_consumer = _with_fetch_wait(original, fetch_max_wait_ms)  # type: ignore[method-assign]

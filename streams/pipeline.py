@@ -22,6 +22,8 @@ from agents import screen as screen_stage
 from agents import validate as validate_stage
 from agents.job import Job
 from gateway.settings import Settings
+from guards.base import Guard
+from guards.registry import build_guards
 from schemas.codes import ErrorCode
 from schemas.internal import Settlement
 from schemas.request import LLMRequest
@@ -52,6 +54,7 @@ class Pipeline:
     services: Services
     topics: Topics
     ledger: Ledger
+    guards: tuple[Guard, ...] = ()
     in_flight: set[str] = field(default_factory=set)
     emitting: set[str] = field(default_factory=set)
 
@@ -61,7 +64,7 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
     topics = declare_topics(app, settings)
     records, usage = (app.Table(name, default=None, partitions=settings.partitions) for name in ("requests", "usage"))
     ledger = Ledger(records, LimitsLedger(usage, settings))
-    pipeline = Pipeline(app, settings, services, topics, ledger)
+    pipeline = Pipeline(app, settings, services, topics, ledger, guards=build_guards(settings))
     _intake_agent(pipeline)
     stages: list[tuple[str, int, StageFn]] = [
         ("cache", 256, lambda job: cache_stage.lookup(job, services.cache, settings)),
@@ -197,10 +200,8 @@ async def _screen_one(p: Pipeline, event: Any, first_stage: Any) -> None:
     job = Job(request=request, received_ms=received_ms, reservation=None, source=event)
     if plan is ScreenPlan.DECIDE:
         now = time.time()
-        precheck = screen_stage.check_deadline(request, int(now * 1000)) or screen_stage.check_size(
-            request, len(event.value), p.settings.guards
-        )
-        admission = p.ledger.admit(request, message.offset, precheck, now)
+        refusal = screen_stage.precheck(request, len(event.value), p.guards, int(now * 1000))
+        admission = p.ledger.admit(request, message.offset, refusal, now)
         if admission.error is not None:
             await _finish(p, job.fail(admission.error, status=admission.status))
             return
