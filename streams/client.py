@@ -25,6 +25,7 @@ class GatewayClient:
         self.results_topic = results_topic
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
+        self._seen: dict[str, LLMResult] = {}  # every result read so far, first per id
 
     async def __aenter__(self) -> GatewayClient:
         self._producer = AIOKafkaProducer(
@@ -78,19 +79,20 @@ class GatewayClient:
         await asyncio.gather(*futures)
 
     async def collect(self, ids: Iterable[str], *, timeout_s: float = 60.0) -> dict[str, LLMResult]:
-        """Results for ``ids`` (the first one seen per id) until all arrived or the timeout passed."""
+        """Results for ``ids`` (the first one seen per id) until all arrived or the timeout passed.
+
+        Results of other ids read meanwhile are kept, so a later ``collect`` for them still finds them.
+        """
         assert self._consumer is not None
         wanted = set(ids)
-        found: dict[str, LLMResult] = {}
         deadline = time.monotonic() + timeout_s
-        while wanted - found.keys() and time.monotonic() < deadline:
+        while wanted - self._seen.keys() and time.monotonic() < deadline:
             batches = await self._consumer.getmany(timeout_ms=100)
             for records in batches.values():
                 for record in records:
                     result = LLMResult.model_validate_json(record.value)
-                    if result.id in wanted and result.id not in found:
-                        found[result.id] = result
-        return found
+                    self._seen.setdefault(result.id, result)
+        return {rid: self._seen[rid] for rid in wanted if rid in self._seen}
 
 
 def new_request_id(prefix: str = "req") -> str:

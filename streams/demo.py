@@ -16,6 +16,7 @@ from schemas.usage import UsageEvent
 from streams.client import GatewayClient, read_topic
 from streams.dev import DevStack
 
+REPEATS = ("03", "05")
 ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -52,7 +53,7 @@ def demo_requests(run: str, settings: Settings) -> list[LLMRequest]:
         req(4, "Name three uses of an LLM gateway.", tenant="globex", user="carol", model="claude-3-5-haiku"),
         req(5, "Name three uses of an LLM gateway.", tenant="globex", user="carol", model="claude-3-5-haiku"),
         req(6, "Describe Lisbon as JSON.", model="gpt-4o", response_format=ANSWER_SCHEMA, max_tokens=200),
-        req(7, "Write a limerick about retries. #sim:status=503", model="smart"),  # primary down -> fallback
+        req(7, "Write a limerick about retries.", model="smart"),  # primary down -> fallback
         req(8, "What is the capital of France?", model="gpt-5-ultra"),  # unknown model -> rejected
         req(9, oversized, user="mallory"),  # too large -> rejected
         req(10, "Explain backpressure to a five year old.", tenant="globex", user="dave", task="explain"),
@@ -73,11 +74,19 @@ async def _run_batch(stack: DevStack, settings: Settings, run: str) -> int:
     requests = demo_requests(run, settings)
     topics = settings.topics
     async with GatewayClient(stack.bootstrap, requests_topic=topics.requests, results_topic=topics.results) as client:
+        # The primary of "smart" (claude-sonnet-4) is down for this run: its requests fall back to gpt-4o.
+        stack.simulator_fault(model=settings.models["claude-sonnet-4"].upstream, error_rate=1.0, error_status=503)
         started = time.monotonic()
-        await client.publish(requests[:2])
-        await asyncio.sleep(0.5)  # let the first answers land so the repeats are served from the cache
-        await client.publish(requests[2:])
-        await client.publish_raw([b'{"id": "broken", "tenant": ', b"\xff\xfenot json at all"])
+        first, repeats = (
+            [r for r in requests if r.id[-2:] not in REPEATS],
+            [r for r in requests if r.id[-2:] in REPEATS],
+        )
+        await client.publish(first)
+        await client.collect([r.id for r in first[:3]], timeout_s=30)  # the repeats below hit the cache
+        await client.publish(repeats)
+        await client.publish_raw(
+            [b'{"id": "broken", "tenant": ', b"\xff\xfenot json at all", b'{"v": 1, "id": "demo-no-messages"}']
+        )
         results = await client.collect([r.id for r in requests], timeout_s=90)
         elapsed = time.monotonic() - started
     usage = await _read_all(stack.bootstrap, topics.usage, lambda raw: UsageEvent.model_validate_json(raw))

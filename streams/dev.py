@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -149,6 +150,19 @@ class DevStack:
             "workers": [f"http://127.0.0.1:{port}" for port in self.worker_ports],
             "logs": str(self.log_dir),
         }
+
+    def simulator_fault(self, **fields: Any) -> None:
+        """Set a fault on the simulator (``model`` is the upstream model name or "*"); see ``/_sim/faults``."""
+        if self.simulator_url is None:
+            raise RuntimeError("no simulator in this stack")
+        request = urllib.request.Request(
+            f"{self.simulator_url}/_sim/faults",
+            data=json.dumps(fields).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=5):
+            pass
 
     async def wait_ready(self, timeout_s: float = 90.0) -> float:
         """Block until a probe request is answered end to end; returns the seconds it took."""

@@ -94,12 +94,4 @@ def simulator_stats(stack: DevStack) -> dict[str, Any]:
 
 def set_fault(stack: DevStack, **fields: Any) -> None:
     """POST ``/_sim/faults`` (``model`` names the upstream model, or "*")."""
-    assert stack.simulator_url is not None
-    request = urllib.request.Request(
-        f"{stack.simulator_url}/_sim/faults",
-        data=json.dumps(fields).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=5):
-        pass
+    stack.simulator_fault(**fields)
