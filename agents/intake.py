@@ -60,4 +60,5 @@ def _summarise(exc: ValidationError) -> str:
 
 
 def _usable(value: object, pattern: re.Pattern[str]) -> str | None:
-    return value if isinstance(value, str) and pattern.match(value) else None
+    # fullmatch: with re.match, ``$`` also matches before a trailing newline, which the schema's pattern rejects.
+    return value if isinstance(value, str) and pattern.fullmatch(value) else None

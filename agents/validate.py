@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from referencing.exceptions import Unresolvable
 
 from agents.complete import Completer, apply_outcome, attempts_of, deadline_for, error_from
 from agents.job import Job
@@ -23,9 +24,13 @@ def check_output(text: str, schema: dict[str, Any]) -> tuple[Any, str | None]:
     except orjson.JSONDecodeError as exc:
         return None, f"output is not JSON: {exc}"
     try:
+        # iter_errors never checks the schema itself: a malformed one raises TypeError/UnknownType/... mid-way.
+        Draft202012Validator.check_schema(schema)
         error = next(iter(Draft202012Validator(schema).iter_errors(parsed)), None)
     except SchemaError as exc:
         return None, f"response_format is not a valid JSON schema: {exc.message}"
+    except Unresolvable as exc:
+        return None, f"response_format is not a valid JSON schema: {exc}"
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "<root>"
         return None, f"output does not match the schema at {where}: {error.message}"

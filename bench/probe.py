@@ -1,4 +1,7 @@
-"""Looking at a worker from outside: requests in flight (its ``/status`` page) and its resident memory."""
+"""Looking at a worker from outside: its ``/metrics`` page (requests in flight, events screened) and its memory.
+
+(``/metrics`` rather than ``/status``: the metrics page is the documented, scrapeable surface, and it is cheap.)
+"""
 
 from __future__ import annotations
 
@@ -21,14 +24,34 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def in_flight(session: aiohttp.ClientSession, port: int) -> float:
-    """The worker's ``in_flight`` count (screened and not yet accounted), ``nan`` when it does not answer."""
+async def metrics(session: aiohttp.ClientSession, port: int) -> dict[str, float]:
+    """Every sample of a worker's ``/metrics`` summed per metric name (empty when it does not answer)."""
     try:
-        async with session.get(f"http://127.0.0.1:{port}/status", timeout=aiohttp.ClientTimeout(total=2)) as resp:
-            doc = await resp.json(content_type=None)
-            return float(doc["in_flight"])
-    except (aiohttp.ClientError, TimeoutError, KeyError, ValueError):
-        return float("nan")
+        async with session.get(f"http://127.0.0.1:{port}/metrics", timeout=aiohttp.ClientTimeout(total=2)) as resp:
+            text = await resp.text()
+    except (aiohttp.ClientError, TimeoutError):
+        return {}
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name_and_labels, _, value = line.rpartition(" ")
+        name = name_and_labels.split("{", 1)[0]
+        try:
+            totals[name] = totals.get(name, 0.0) + float(value)
+        except ValueError:
+            continue
+    return totals
+
+
+async def in_flight(session: aiohttp.ClientSession, port: int) -> float:
+    """The worker's ``streamgate_in_flight`` gauge (screened, not yet accounted); ``nan`` when it does not answer."""
+    return (await metrics(session, port)).get("streamgate_in_flight", float("nan"))
+
+
+async def screened(session: aiohttp.ClientSession, port: int) -> float:
+    """How many admit events a worker has screened (``streamgate_screened_total``)."""
+    return (await metrics(session, port)).get("streamgate_screened_total", 0.0)
 
 
 def worker_sampler(session: aiohttp.ClientSession, ports: Sequence[int], pids: Sequence[int]) -> Sampler:

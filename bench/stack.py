@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +14,13 @@ import redis
 
 from bench.load import Tap, new_producer, parse_result
 from bench.payloads import misses, run_tag
+from bench.probe import screened
 from bench.runs import fixed_rate
 from gateway.settings import Settings
 from streams.dev import DevStack
 
 BENCH_DIR = Path(".streamgate/bench")
 LIMITS_ENV = {"STREAMGATE_LIMITS__DEFAULT_TIER": "pro"}
-_SCREENED = re.compile(r"^streamgate_screened_total\{[^}]*\}\s+([0-9.e+]+)$", re.MULTILINE)
 
 
 def redis_ok(settings: Settings) -> bool:
@@ -53,16 +52,6 @@ def bench_stack(settings: Settings, name: str, *, workers: int = 1, latency_ms: 
             flush=True,
         )
         yield stack
-
-
-async def screened(session: aiohttp.ClientSession, port: int) -> float:
-    """How many admit events a worker has screened (from its ``/metrics``)."""
-    try:
-        async with session.get(f"http://127.0.0.1:{port}/metrics", timeout=aiohttp.ClientTimeout(total=2)) as resp:
-            text = await resp.text()
-    except (aiohttp.ClientError, TimeoutError):
-        return 0.0
-    return sum(float(value) for value in _SCREENED.findall(text))
 
 
 async def _warm_up(stack: DevStack, workers: int, attempts: int = 10) -> None:

@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     producer_max_batch_size: int = Field(default=1024 * 1024, gt=0)
     data_dir: Path = Path(".streamgate")
     web_port: int = Field(default=6066, ge=0, description="Faust web server (metrics, status); 0 disables it.")
+    web_host: str = Field(default="127.0.0.1", description="Address the web server binds (0.0.0.0 in containers).")
 
     # --- request handling -----------------------------------------------------------------------------------
     guards: GuardSettings = Field(default_factory=GuardSettings)
@@ -122,6 +123,9 @@ class Settings(BaseSettings):
         default=1.0,
         ge=1.0,
         description="Safety factor on tiktoken prompt counts when reserving (Claude tokenises differently).",
+    )
+    ledger_retention_s: float = Field(
+        default=900.0, gt=0, description="How long a finished request's ledger record guards against replays."
     )
     completion_ttl_s: int = Field(default=86_400, ge=60, description="How long a completion is kept for redelivery.")
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)

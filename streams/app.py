@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import faust
+from faust.utils.terminal.spinners import SpinnerHandler
 
 from gateway.settings import Settings
 from streams.faust_fixes import apply_faust_fixes
@@ -18,7 +21,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> faust.App:
     apply_faust_fixes(fetch_max_wait_ms=settings.fetch_max_wait_ms, commit_fix=not settings.upstream_commit_logic)
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     servers = ";".join(f"kafka://{server.strip()}" for server in bootstrap_servers.split(","))
-    return faust.App(
+    app = faust.App(
         settings.app_id,
         broker=servers,
         store="memory://",
@@ -39,8 +42,23 @@ def create_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         stream_wait_empty=False,
         web_enabled=settings.web_port > 0,
         web_port=settings.web_port or 6066,
-        web_bind="127.0.0.1",
+        web_bind=settings.web_host,
         table_standby_replicas=0,
         worker_redirect_stdouts=False,
         logging_config=None,
     )
+    app.task(_drop_unhandled_debug_records)
+    return app
+
+
+async def _drop_unhandled_debug_records() -> None:
+    """Raise the root logger to the lowest level one of its real handlers accepts (runs once at start).
+
+    With ``--loglevel warn`` (``streamgate dev``, the bench) Faust's worker sets the root logger to DEBUG so that
+    every record advances its terminal spinner, which stops once the worker is up. From then on every
+    ``log.debug`` in aiokafka, Faust and httpcore builds a record no handler keeps: ~7 % of a loaded worker's CPU.
+    """
+    root = logging.getLogger()
+    levels = [handler.level for handler in root.handlers if not isinstance(handler, SpinnerHandler)]
+    if levels and root.level < min(levels):
+        root.setLevel(min(levels))

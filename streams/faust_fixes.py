@@ -51,7 +51,9 @@ def safe_new_offset(self: Any, tp: Any) -> int | None:
     if committed is not None and acked[0] > committed:
         # The event at the committed position (the next one to read) has not been acked yet.
         return None
-    floor = min((m.offset for m in self._unacked_messages if m.tp == tp), default=None)
+    # Faust's ack() leaves some acked messages in _unacked_messages (a copy below the committed offset, or a
+    # duplicate of an offset already acked); they are finished and must not hold the commit back.
+    floor = min((m.offset for m in self._unacked_messages if m.tp == tp and not m.acked), default=None)
     batch = [offset for offset in next(consecutive_numbers(acked)) if floor is None or offset < floor]
     if not batch:
         return None

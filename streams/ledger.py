@@ -14,6 +14,7 @@ from typing import Any
 from schemas.internal import Reservation, Settlement
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo, ResultStatus
+from streams.record_expiry import RecordExpiry
 from streams.records import RecordState, RequestRecord, record_key
 
 
@@ -29,16 +30,19 @@ class Admission:
 class Ledger:
     """Request records (and, through :class:`streams.limits_ledger.LimitsLedger`, limit state) in Faust tables."""
 
-    def __init__(self, records: Any, limits: Any | None = None) -> None:
+    def __init__(self, records: Any, limits: Any | None = None, expiry: RecordExpiry | None = None) -> None:
         self._records = records
         self._limits = limits
+        self._expiry = expiry
 
     def record(self, request: LLMRequest) -> RequestRecord | None:
         """The ledger's record of ``request``, if any."""
         doc = self._records.get(record_key(request.tenant, request.id))
         return RequestRecord.from_doc(doc) if doc else None
 
-    def admit(self, request: LLMRequest, offset: int, precheck: ErrorInfo | None, now: float) -> Admission:
+    def admit(
+        self, request: LLMRequest, offset: int, precheck: ErrorInfo | None, now: float, *, partition: int = -1
+    ) -> Admission:
         """Screen a first-seen request: refuse it with ``precheck``, or apply limits and reserve."""
         if precheck is not None:
             status: ResultStatus = "error" if precheck.code == "deadline_exceeded" else "rejected"
@@ -50,10 +54,13 @@ class Ledger:
         if admission.error is not None:
             self._write(
                 request,
-                RequestRecord("rejected", offset, now, error=admission.error, status=admission.status),
+                RequestRecord(
+                    "rejected", offset, now, error=admission.error, status=admission.status, partition=partition
+                ),
             )
         else:
-            self._write(request, RequestRecord("reserved", offset, now, reservation=admission.reservation))
+            reserved = RequestRecord("reserved", offset, now, reservation=admission.reservation, partition=partition)
+            self._write(request, reserved)
         return admission
 
     def apply_settlement(self, settlement: Settlement, record: RequestRecord | None, usd: float, tokens: int) -> None:
@@ -65,9 +72,34 @@ class Ledger:
             self._write(settlement.request, record.moved("settled"))
 
     def mark(self, request: LLMRequest, record: RequestRecord | None, state: RecordState) -> None:
-        """Move a request's record to ``state`` (after its result was delivered)."""
-        if record is not None:
-            self._write(request, record.moved(state))
+        """Move a request's record to ``state`` (after its result was delivered); final records expire later."""
+        if record is None:
+            return
+        moved = record.moved(state)
+        self._write(request, moved)
+        if moved.final and self._expiry is not None:
+            self._expiry.schedule(moved.partition, record_key(request.tenant, request.id), moved.ts)
+
+    def expire(self, partition: int, now: float) -> int:
+        """Delete ``partition``'s finished records past retention; call from an event of that partition."""
+        if self._expiry is None:
+            return 0
+        if self._expiry.needs_seed(partition):
+            self._expiry.seed(partition, self._finished_in(partition))
+        removed = 0
+        for key in self._expiry.due(partition, now):
+            doc = self._records.get(key)
+            if doc and RequestRecord.from_doc(doc).final:
+                del self._records[key]
+                removed += 1
+        return removed
+
+    def _finished_in(self, partition: int) -> list[tuple[str, float]]:
+        found = []
+        for key, doc in list(self._records.items()):
+            if doc and doc.get("p") == partition and doc.get("s") in ("done", "rejected_done"):
+                found.append((key, float(doc["t"])))
+        return found
 
     def _write(self, request: LLMRequest, record: RequestRecord) -> None:
         self._records[record_key(request.tenant, request.id)] = record.to_doc()

@@ -35,6 +35,7 @@ from streams.delivery import after_delivery, send
 from streams.ledger import Ledger
 from streams.ledger_plan import ScreenPlan, SettlePlan, plan_screen, plan_settle
 from streams.limits_ledger import LimitsLedger
+from streams.record_expiry import RecordExpiry
 from streams.records import record_key
 from streams.services import Services
 from streams.topics import Topics, declare_topics
@@ -63,7 +64,7 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
     """Declare topics, tables, channels and the seven agents (intake plus the six stages) on ``app``."""
     topics = declare_topics(app, settings)
     records, usage = (app.Table(name, default=None, partitions=settings.partitions) for name in ("requests", "usage"))
-    ledger = Ledger(records, LimitsLedger(usage, settings))
+    ledger = Ledger(records, LimitsLedger(usage, settings), RecordExpiry(settings.ledger_retention_s))
     pipeline = Pipeline(app, settings, services, topics, ledger, guards=build_guards(settings))
     _intake_agent(pipeline)
     stages: list[tuple[str, int, StageFn]] = [
@@ -201,7 +202,7 @@ async def _screen_one(p: Pipeline, event: Any, first_stage: Any) -> None:
     if plan is ScreenPlan.DECIDE:
         now = time.time()
         refusal = screen_stage.precheck(request, len(event.value), p.guards, int(now * 1000))
-        admission = p.ledger.admit(request, message.offset, refusal, now)
+        admission = p.ledger.admit(request, message.offset, refusal, now, partition=message.partition)
         if admission.error is not None:
             await _finish(p, job.fail(admission.error, status=admission.status))
             return
@@ -247,6 +248,7 @@ def _account_agent(p: Pipeline) -> None:
 
 
 async def _account_one(p: Pipeline, event: Any) -> None:
+    p.ledger.expire(event.message.partition, time.time())
     settlement = Settlement.model_validate_json(event.value)
     request = settlement.request
     key = record_key(request.tenant, request.id)

@@ -33,6 +33,12 @@ class RequestRecord:
     reservation: Reservation | None = None
     error: ErrorInfo | None = None
     status: str | None = None
+    partition: int = -1
+
+    @property
+    def final(self) -> bool:
+        """True once the request's result was delivered (the record only guards against replays now)."""
+        return self.state in ("done", "rejected_done")
 
     def moved(self, state: RecordState) -> RequestRecord:
         """The same record in a new state."""
@@ -45,6 +51,7 @@ class RequestRecord:
             "o": self.offset,
             "t": self.ts,
             "st": self.status,
+            "p": self.partition,
             "r": self.reservation.model_dump() if self.reservation else None,
             "e": self.error.model_dump(mode="json") if self.error else None,
         }
@@ -57,6 +64,7 @@ class RequestRecord:
             offset=doc["o"],
             ts=doc["t"],
             status=doc.get("st"),
+            partition=doc.get("p", -1),
             reservation=Reservation.model_validate(doc["r"]) if doc.get("r") else None,
             error=ErrorInfo.model_validate(doc["e"]) if doc.get("e") else None,
         )

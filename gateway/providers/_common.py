@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx2
 
 from gateway.errors import ProviderAuthError
+from gateway.providers._transport import AiohttpTransport
 from gateway.providers.base import CompletionCall
 
 REQUEST_ID_HEADER = "X-Streamgate-Request-Id"
@@ -26,6 +27,11 @@ def pool_limits(max_connections: int) -> httpx2.Limits:
         max_keepalive_connections=max_connections,
         keepalive_expiry=KEEPALIVE_EXPIRY_S,
     )
+
+
+def pooled_transport(max_connections: int) -> AiohttpTransport:
+    """The SDKs' HTTP transport: an aiohttp pool of ``max_connections`` (see :mod:`gateway.providers._transport`)."""
+    return AiohttpTransport(pool_limits(max_connections))
 
 
 def client_timeout() -> httpx2.Timeout:

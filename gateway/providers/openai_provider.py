@@ -13,7 +13,7 @@ from gateway.errors import ProviderBadResponse
 from gateway.providers._common import (
     client_timeout,
     missing_key_error,
-    pool_limits,
+    pooled_transport,
     request_headers,
     resolve_api_key,
     token_count,
@@ -54,7 +54,7 @@ class OpenAIProvider:
                 max_retries=0,
                 timeout=client_timeout(),
                 http_client=openai.DefaultAsyncHttpxClient(
-                    limits=pool_limits(max_connections), timeout=client_timeout()
+                    transport=pooled_transport(max_connections), timeout=client_timeout()
                 ),
             )
 
