@@ -8,11 +8,11 @@ ratios to it, measured in the same run.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from subprocess import STDOUT, Popen
 from typing import Any
 
 from bench.load import Tap, new_producer, offer, parse_request
@@ -37,23 +37,7 @@ async def baseline(
     tag = run_tag()
     source, target = f"bench.echo.{tag}.in", f"bench.echo.{tag}.out"
     await ensure_topics(bootstrap, [(source, settings.partitions), (target, settings.partitions)])
-    log_dir.mkdir(parents=True, exist_ok=True)
-    with (log_dir / "echo.log").open("wb") as log:
-        echo = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.echo",
-                bootstrap,
-                source,
-                target,
-                f"bench-echo-{tag}",
-                str(settings.fetch_max_wait_ms),
-                str(settings.producer_linger_ms),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    echo = _start_echo(bootstrap, source, target, tag, settings, log_dir)
     tap = await Tap(bootstrap, target, parse_request).start()
     producer = await new_producer(bootstrap)
     try:
@@ -80,6 +64,15 @@ async def baseline(
         "throughput_msgs_s": Figure.of(throughput),
         "latency": {f"{rate:.0f}": figures([r.summary() for r in results]) for rate, results in latency.items()},
     }
+
+
+def _start_echo(bootstrap: str, source: str, target: str, tag: str, settings: Settings, log_dir: Path) -> Popen[bytes]:
+    """Start the echo process (``python -m bench.echo``) with the worker's fetch wait and linger."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    group = f"bench-echo-{tag}"
+    args = [bootstrap, source, target, group, str(settings.fetch_max_wait_ms), str(settings.producer_linger_ms)]
+    with (log_dir / "echo.log").open("wb") as log:
+        return Popen([sys.executable, "-m", "bench.echo", *args], stdout=log, stderr=STDOUT)
 
 
 async def _wait_echo(producer: Any, source: str, tap: Tap, tag: str, timeout_s: float = 60.0) -> None:

@@ -66,6 +66,7 @@ class Tap:
     arrivals: dict[str, Arrival] = field(default_factory=dict)
     _consumer: AIOKafkaConsumer | None = None
     _task: asyncio.Task[None] | None = None
+    _news: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> Tap:
         """Assign all partitions at their end offsets and start reading in the background."""
@@ -101,6 +102,8 @@ class Tap:
             for records in batches.values():
                 for record in records:
                     self._keep(record, now)
+            if batches:
+                self._news.set()
 
     def _keep(self, record: ConsumerRecord[bytes, bytes], now: float) -> None:
         if record.value is None:
@@ -112,8 +115,12 @@ class Tap:
     async def wait_for(self, ids: Sequence[str], *, timeout_s: float) -> dict[str, Arrival]:
         """Wait until every id arrived (or the timeout passed) and hand over (and forget) their arrivals."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and any(i not in self.arrivals for i in ids):
-            await asyncio.sleep(0.05)
+        missing = {i for i in ids if i not in self.arrivals}
+        while missing and (left := deadline - time.monotonic()) > 0:
+            self._news.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._news.wait(), timeout=left)
+            missing = {i for i in missing if i not in self.arrivals}
         return {i: self.arrivals.pop(i) for i in ids if i in self.arrivals}
 
     def forget(self) -> None:

@@ -128,9 +128,9 @@ def _capacity(report: dict[str, Any]) -> list[str]:
         _get(report.get("scaling", {}), "figures", "sustained_rate"),
     )
     if two.runs:
+        capacities = [_get(report.get(key, {}), "figures", "capacity") for key in ("scaling", "cache_miss")]
         lines.append(
-            f"  scaling: 2 workers / 1 worker = {_ratio(two, one)} (sustained), capacity "
-            f"{_ratio(_get(report['scaling'], 'figures', 'capacity'), _get(report.get('cache_miss', {}), 'figures', 'capacity'))}"
+            f"  scaling: 2 workers / 1 worker = {_ratio(two, one)} (sustained), {_ratio(*capacities)} (capacity)"
         )
     return [*lines, ""]
 

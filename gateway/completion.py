@@ -49,7 +49,7 @@ class GatewayCompleter:
         self._store = store
         self.breakers = breakers
         self.rates = rates
-        self._flight: SingleFlight[str, ResilientResult] = SingleFlight()
+        self._flight: SingleFlight[str, CompletionOutcome] = SingleFlight()
 
     async def complete(
         self,
@@ -62,11 +62,18 @@ class GatewayCompleter:
     ) -> CompletionOutcome:
         """Serve ``request``: from the store when already answered, else through the fallback chain."""
         key = f"{request.id}#{attempt_key}" if attempt_key else request.id
+        # The store is read inside the flight: a duplicate whose read missed could otherwise start a second call
+        # right after the first one finished (and stored its answer).
+        return await self._flight.do(key, lambda: self._serve(key, request, route, deadline, extra_messages))
+
+    async def _serve(
+        self, key: str, request: LLMRequest, route: Route, deadline: float, extra: tuple[ChatMessage, ...]
+    ) -> CompletionOutcome:
         stored = await self._load(key)
         if stored is not None:
             replayed = stored.to_result()
             return CompletionOutcome(replayed.completion, replayed.link, ())
-        result = await self._flight.do(key, lambda: self._call(key, request, route, deadline, extra_messages))
+        result = await self._call(key, request, route, deadline, extra)
         return CompletionOutcome(result.completion, result.link, tuple(result.attempts))
 
     async def _call(

@@ -8,6 +8,10 @@ worth of budget" means exactly 100 requests.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -77,6 +81,10 @@ window_s = 3600
         assert refused["error"]["limit"] == "user.usd_per_day" and refused["error"]["retry_after_ms"] > 0
         assert refused["cost_usd"] == 0 and refused["attempts"] == 0
         assert statuses({d["id"]: found[d["id"]] for d in carol}) == {"ok": 100, "rate_limited": 50}
+        report = limits_cli(stack, config, "budget-co", "carol")
+        assert report["user"]["limits"]["requests_per_window"]["used"] == 100
+        assert report["user"]["limits"]["requests_per_window"]["remaining"] == 0
+        assert report["tenant"]["limits"]["requests_per_window"]["used"] == 200  # 100 alice + 100 carol
 
         stack.kill("worker-0")  # the counts must come back from the changelog, not from memory
         stack.start_worker(0)
@@ -136,6 +144,20 @@ usd_per_day = {budget!r}
         assert statuses({k: found[k] for k in (d["id"] for d in ours)}) == {"ok": 60, "budget_exhausted": 140}
         assert statuses({k: found[k] for k in (d["id"] for d in others)}) == {"ok": 40}
         assert _both_workers_own_partitions(stack)
+
+
+def limits_cli(stack: DevStack, config: Path, tenant: str, user: str) -> dict[str, Any]:
+    """Run ``streamgate limits`` as an operator would and parse its JSON."""
+    out = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "--config", str(config), "limits", tenant, user],
+        env={**os.environ, **stack.extra_env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    report: dict[str, Any] = json.loads(out.stdout)
+    return report
 
 
 def _both_workers_own_partitions(stack: DevStack) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.types import TP
-from intervaltree import IntervalTree
+from intervaltree import IntervalTree  # type: ignore[import-untyped]
 
 from streams import faust_fixes
 from streams.faust_fixes import _with_fetch_wait, apply_faust_fixes, safe_new_offset

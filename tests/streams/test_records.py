@@ -44,7 +44,7 @@ def test_moved_changes_only_the_state() -> None:
 
 
 def test_state_sets_do_not_overlap() -> None:
-    assert FINISHED_STATES == {"settled", "done"} and REJECTED_STATES == {"rejected", "rejected_done"}
+    assert {"settled", "done"} == FINISHED_STATES and {"rejected", "rejected_done"} == REJECTED_STATES
     assert not FINISHED_STATES & REJECTED_STATES
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from gateway.settings import TopicNames
 from streams.topology import EDGES, STAGES, describe
 
@@ -19,7 +21,7 @@ KAFKA_EDGES = {
 def test_every_stage_is_on_the_path_in_order() -> None:
     hops = {(e.source, e.target) for e in EDGES}
     assert ("client", STAGES[0]) in hops
-    for source, target in zip(STAGES, STAGES[1:], strict=False):
+    for source, target in itertools.pairwise(STAGES):
         assert (source, target) in hops, f"{source} -> {target} is missing"
     assert {e.source for e in EDGES} | {e.target for e in EDGES} >= set(STAGES)
 

@@ -1,4 +1,4 @@
-"""Small builders for the unit tests: a valid request, a job and a settlement with only the fields a test cares about."""
+"""Small builders for unit tests: a valid request, a job and a settlement, with only the fields a test sets."""
 
 from __future__ import annotations
 

@@ -1,0 +1,87 @@
+"""parse_request: one valid request, or an InvalidEvent saying precisely why (and whom to answer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from agents.intake import InvalidEvent, parse_request
+
+VALID: dict[str, Any] = {
+    "v": 1,
+    "id": "req-1",
+    "tenant": "acme",
+    "user": "alice",
+    "messages": [{"role": "user", "content": "hi"}],
+    "reply_to": "team.results",
+}
+
+
+def invalid(raw: bytes | None) -> InvalidEvent:
+    with pytest.raises(InvalidEvent) as caught:
+        parse_request(raw)
+    return caught.value
+
+
+def test_a_valid_request_is_returned_with_its_fields_and_defaults() -> None:
+    request = parse_request(orjson.dumps({**VALID, "metadata": {"n": 1}}))
+    assert (request.id, request.tenant, request.user, request.reply_to) == ("req-1", "acme", "alice", "team.results")
+    assert request.messages[0].content == "hi" and request.metadata == {"n": 1}
+    assert request.max_tokens == 512 and request.cache.mode == "default" and request.model is None
+
+
+@pytest.mark.parametrize("raw", [None, b""])
+def test_an_empty_event_is_invalid(raw: bytes | None) -> None:
+    bad = invalid(raw)
+    assert bad.reason == "empty" and bad.request_id is None and bad.reply_to is None
+
+
+@pytest.mark.parametrize("raw", [b"\xff not json", b"{", b'{"id": "x",}'])
+def test_a_non_json_event_is_invalid(raw: bytes) -> None:
+    bad = invalid(raw)
+    assert bad.reason == "not_json" and bad.detail.startswith("value is not JSON")
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"), [(b"[1, 2]", "list"), (b'"req-1"', "str"), (b"42", "int"), (b"null", "NoneType")]
+)
+def test_a_json_value_that_is_not_an_object_is_invalid(raw: bytes, kind: str) -> None:
+    bad = invalid(raw)
+    assert bad.reason == "not_object" and kind in bad.detail and bad.request_id is None
+
+
+def test_a_schema_error_names_the_field_and_keeps_a_valid_id_and_reply_to() -> None:
+    bad = invalid(orjson.dumps({k: v for k, v in VALID.items() if k != "messages"}))
+    assert bad.reason == "schema" and "messages" in bad.detail
+    assert bad.request_id == "req-1" and bad.reply_to == "team.results"
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    ["", "-starts-with-dash", "has space", "x" * 129, 123, None, "req-1\n"],
+)
+def test_an_unusable_id_is_not_extracted(bad_id: object) -> None:
+    bad = invalid(orjson.dumps({**VALID, "id": bad_id, "messages": []}))
+    assert bad.reason == "schema" and bad.request_id is None
+    assert bad.reply_to == "team.results"
+
+
+@pytest.mark.parametrize("bad_topic", ["", "has/slash", "t" * 250, 7, "llm.results\n"])
+def test_an_unusable_reply_to_is_not_extracted(bad_topic: object) -> None:
+    bad = invalid(orjson.dumps({**VALID, "reply_to": bad_topic, "messages": []}))
+    assert bad.reason == "schema" and bad.reply_to is None
+    assert bad.request_id == "req-1"
+
+
+def test_an_id_is_extracted_only_when_the_schema_would_accept_it() -> None:
+    # The id is fine; only the unknown field is wrong, so the client can still be told.
+    bad = invalid(orjson.dumps({**VALID, "surprise": True}))
+    assert bad.request_id == "req-1" and "surprise" in bad.detail
+
+
+def test_many_schema_errors_are_summarised() -> None:
+    doc = {"id": "req-2", "tenant": "", "user": "", "messages": [], "max_tokens": 0, "temperature": 9, "task": "t" * 99}
+    bad = invalid(orjson.dumps(doc))
+    assert bad.detail.count(";") >= 5 and bad.detail.endswith("more")

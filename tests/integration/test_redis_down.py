@@ -1,0 +1,41 @@
+"""With Redis unreachable the gateway still answers: the cache degrades to bypass and never fails a request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from streams.dev import DevStack
+from tests.integration.helpers import publish, request, results_for
+from tests.support.gateway import gateway_stack, simulator_stats
+from tests.support.ports import closed_redis_url
+
+
+@pytest.fixture(scope="module")
+def stack_without_redis(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    """One worker whose REDIS_URL points at a port nothing listens on."""
+    with gateway_stack(kafka_bootstrap, closed_redis_url(), tmp_path_factory.mktemp("no-redis")) as running:
+        yield running
+
+
+async def test_a_repeated_prompt_is_answered_fresh_each_time(stack_without_redis: DevStack) -> None:
+    stack = stack_without_redis
+    assert stack.settings.redis_url.startswith("redis://127.0.0.1:")
+    text = f"cache me if you can {time.time_ns()}"
+    first = request(text, cache={"mode": "default", "ttl_s": 60})
+    await publish(stack, [first])
+    a = (await results_for(stack, [first["id"]]))[first["id"]][0]
+    second, third = request(text, cache={"mode": "default"}), request(text, cache={"mode": "default"})
+    await publish(stack, [second, third])  # with a working cache both would be hits (test_pipeline_e2e)
+    found = await results_for(stack, [second["id"], third["id"]])
+    answers = [a, found[second["id"]][0], found[third["id"]][0]]
+    for result in answers:
+        assert result["status"] == "ok" and result["error"] is None, result
+        assert result["cached"] is False and result["attempts"] == 1 and result["cost_usd"] > 0
+    assert len({r["output"] for r in answers}) == 1  # the simulator answers a prompt deterministically
+    calls = simulator_stats(stack)["calls_per_request_id"]
+    assert all(calls[doc["id"]] == 1 for doc in (first, second, third))
+    worker_log = (stack.log_dir / "worker-0.log").read_text(errors="replace")
+    assert "response cache unavailable, bypassing it" in worker_log  # the degraded path really ran
