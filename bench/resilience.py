@@ -93,7 +93,7 @@ async def measure(settings: Settings, *, calls: int, concurrency: int, runs: int
         provider = OpenAIProvider(api_key="sk-bench", base_url=sim.openai_base_url, max_connections=concurrency)
         store = RedisCompletionStore(redis, prefix=f"bench:{uuid.uuid4().hex[:6]}:", ttl_s=300)
         variants = _variants(settings, provider, store)
-        for name, make in variants.items():  # connections, tiktoken's encoding, code paths
+        for make in variants.values():  # connections, tiktoken's encoding, code paths
             await _timed_run(make(f"warmup-{uuid.uuid4().hex[:6]}"), 200, concurrency)
         samples: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
         for _ in range(runs):
