@@ -88,7 +88,8 @@ class GatewayCompleter:
             temperature=request.temperature,
             json_schema=request.response_format,
             timeout_s=self._settings.attempt_timeout_s,
-            idempotency_key=request.id,
+            idempotency_key=key,  # the schema retry is a different call: a provider must not dedupe it
+            request_id=request.id,
         )
         result = await complete_resilient(
             call,

@@ -47,7 +47,7 @@ class GuardSettings(BaseModel):
     max_request_bytes: int = 256 * 1024
     max_messages: int = 200
     max_prompt_chars: int = 200_000
-    enabled: tuple[str, ...] = ("size",)
+    enabled: tuple[str, ...] = ("size", "response_format")
 
 
 class SimulatorSettings(BaseModel):

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from gateway.errors import ConfigError
 from gateway.settings import Settings
 from guards.base import Guard
+from guards.response_format import ResponseFormatGuard
 from guards.size import SizeGuard
 
 GUARDS: dict[str, Callable[[Settings], Guard]] = {
     "size": lambda settings: SizeGuard(settings.guards),
+    "response_format": lambda settings: ResponseFormatGuard(),
 }
 
 

@@ -43,8 +43,10 @@ def request_headers(call: CompletionCall) -> dict[str, str]:
     """``call.extra_headers`` plus the request-id and idempotency headers when the call has a key."""
     headers = dict(call.extra_headers)
     if call.idempotency_key:
-        headers[REQUEST_ID_HEADER] = call.idempotency_key
         headers[IDEMPOTENCY_HEADER] = call.idempotency_key
+    request_id = call.request_id or call.idempotency_key
+    if request_id:
+        headers[REQUEST_ID_HEADER] = request_id
     return headers
 
 

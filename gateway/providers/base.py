@@ -22,6 +22,7 @@ class CompletionCall:
     json_schema: dict[str, Any] | None = None
     timeout_s: float = 60.0
     idempotency_key: str | None = None
+    request_id: str | None = None  # the gateway request this call serves (tracing); defaults to idempotency_key
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 

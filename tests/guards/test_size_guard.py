@@ -58,3 +58,22 @@ def test_an_unknown_guard_name_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"unknown guards \['pii'\]"):
         build_guards(load_settings(guards=GuardSettings(enabled=("size", "pii"))))
     assert "pii" not in GUARDS
+
+
+def test_response_format_guard_blocks_an_invalid_schema_and_passes_a_valid_one() -> None:
+    from guards.base import GuardInput
+    from guards.response_format import ResponseFormatGuard
+    from schemas.request import LLMRequest
+
+    def subject(schema: dict[str, object] | None) -> GuardInput:
+        request = LLMRequest(
+            id="g1", tenant="t", user="u", messages=[{"role": "user", "content": "x"}], response_format=schema
+        )
+        return GuardInput(request=request, raw_size=10)
+
+    guard = ResponseFormatGuard()
+    assert guard.check(subject(None)) is None
+    assert guard.check(subject({"type": "object", "properties": {"a": {"type": "integer"}}})) is None
+    block = guard.check(subject({"type": 12}))
+    assert block is not None and block.code == "invalid_request" and block.rule == "schema"
+    assert "type" in block.message

@@ -124,15 +124,18 @@ async def test_oversized_and_expired_requests_are_answered_without_a_provider_ca
     big = request("x" * (stack.settings.guards.max_prompt_chars + 1))
     late = request("too late", deadline_ms=int(time.time() * 1000) - 1000)
     unknown = request("which model?", model="no-such-model")
-    await publish(stack, [big, late, unknown])
-    found = await results_for(stack, [big["id"], late["id"], unknown["id"]])
+    bad_schema = request("json please", response_format={"type": 12})
+    await publish(stack, [big, late, unknown, bad_schema])
+    found = await results_for(stack, [big["id"], late["id"], unknown["id"], bad_schema["id"]])
+    assert found[bad_schema["id"]][0]["error"]["code"] == "invalid_request"
+    assert found[bad_schema["id"]][0]["error"]["limit"] == "response_format.schema"
     assert found[big["id"]][0]["error"]["code"] == "payload_too_large"
     assert found[big["id"]][0]["status"] == "rejected"
     assert found[late["id"]][0]["status"] == "error"
     assert found[late["id"]][0]["error"]["code"] == "deadline_exceeded"
     assert found[unknown["id"]][0]["error"]["code"] == "model_not_found"
     calls = simulator_stats(stack)["calls_per_request_id"]
-    assert all(doc["id"] not in calls for doc in (big, late, unknown))
+    assert all(doc["id"] not in calls for doc in (big, late, unknown, bad_schema))
 
 
 async def test_repeated_prompt_is_served_from_the_cache(stack: DevStack) -> None:
