@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -161,11 +163,51 @@ def limits_cli(stack: DevStack, config: Path, tenant: str, user: str) -> dict[st
 
 
 def _both_workers_own_partitions(stack: DevStack) -> bool:
-    import json
-    import urllib.request
+    return all(_assigned_partitions(stack, worker) for worker in range(len(stack.worker_ports)))
 
-    owned = []
-    for port in stack.worker_ports:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:
-            owned.append(json.load(response)["assigned_partitions"])
-    return all(owned)
+
+async def test_limits_hold_when_a_second_worker_joins_and_partitions_move(
+    kafka_bootstrap: str, redis_url: str, tmp_path: Path
+) -> None:
+    tenants = [f"move-{i}" for i in range(8)]
+    config = write_config(
+        tmp_path / "move.toml",
+        "".join(
+            f"[limits.tenants.{t}.tenant]\nrequests_per_window = 50\nwindow_s = 3600\n"
+            f"[limits.tenants.{t}.user_default]\n{GENEROUS}"
+            for t in tenants
+        ),
+    )
+    with gateway_stack(kafka_bootstrap, redis_url, tmp_path, config_file=config) as stack:
+        before = [budget_request("before", t, "u") for t in tenants for _ in range(30)]
+        await publish(stack, before)
+        assert statuses(await results_for(stack, [d["id"] for d in before], timeout_s=60)) == {"ok": 240}
+
+        stack.start_worker(1)  # the group rebalances: some tenants' partitions (and their state) move
+        await _wait_for_assignment(stack, worker=1)
+        after = [budget_request("after", t, "u") for t in tenants for _ in range(40)]
+        await publish(stack, after)
+        found = await results_for(stack, [d["id"] for d in after], timeout_s=90)
+        for tenant in tenants:
+            mine = {d["id"]: found[d["id"]] for d in after if d["tenant"] == tenant}
+            assert statuses(mine) == {"ok": 20, "rate_limited": 20}, tenant
+
+
+async def _wait_for_assignment(stack: DevStack, worker: int, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _assigned_partitions(stack, worker):
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"worker {worker} got no partitions within {timeout_s} s")
+
+
+def _assigned_partitions(stack: DevStack, worker: int) -> list[int]:
+    """The admit-topic partitions a worker owns (empty while it is not up)."""
+    try:
+        url = f"http://127.0.0.1:{stack.worker_ports[worker]}/status"
+        with urllib.request.urlopen(url, timeout=2) as response:
+            partitions: list[int] = json.load(response)["assigned_partitions"]
+            return partitions
+    except (urllib.error.URLError, OSError, KeyError):
+        return []
