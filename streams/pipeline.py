@@ -39,6 +39,7 @@ from streams.record_expiry import RecordExpiry
 from streams.records import record_key
 from streams.services import Services
 from streams.topics import Topics, declare_topics
+from streams.topology import inproc_chain
 
 log = logging.getLogger(__name__)
 
@@ -67,20 +68,20 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
     ledger = Ledger(records, LimitsLedger(usage, settings), RecordExpiry(settings.ledger_retention_s))
     pipeline = Pipeline(app, settings, services, topics, ledger, guards=build_guards(settings))
     _intake_agent(pipeline)
-    stages: list[tuple[str, int, StageFn]] = [
-        ("cache", 256, lambda job: cache_stage.lookup(job, services.cache, settings)),
-        ("route", 16, lambda job: _route(job, settings)),
-        (
-            "complete",
+    # name -> (actors, stage function); the order and the edges come from streams.topology.
+    available: dict[str, tuple[int, StageFn]] = {
+        "cache": (256, lambda job: cache_stage.lookup(job, services.cache, settings)),
+        "route": (16, lambda job: _route(job, settings)),
+        "complete": (
             settings.max_in_flight,
             lambda job: complete_stage.complete(job, services.completer, max_request_s=services.max_request_s),
         ),
-        (
-            "validate",
+        "validate": (
             256,
             lambda job: validate_stage.validate(job, services.completer, max_request_s=services.max_request_s),
         ),
-    ]
+    }
+    stages = [(name, *available[name]) for name in inproc_chain("screen")]
     channels = [stage_channel(app, maxsize=max(1024, concurrency)) for _, concurrency, _ in stages]
     for index, (name, concurrency, fn) in enumerate(stages):
         following = channels[index + 1] if index + 1 < len(channels) else None

@@ -58,3 +58,15 @@ def describe() -> str:
     """A printable table of the topology."""
     rows = [f"{e.source:>9} -> {e.target:<9} {e.kind:<7} {e.topic:<24} key={e.key:<24} {e.why}" for e in EDGES]
     return "\n".join(rows)
+
+
+def inproc_chain(start: str = "screen") -> tuple[str, ...]:
+    """The stages after ``start`` joined to it by in-process edges, in order: the agents one worker chains."""
+    chain: list[str] = []
+    current = start
+    while True:
+        step = next((e for e in EDGES if e.source == current and e.kind == "inproc"), None)
+        if step is None:
+            return tuple(chain)
+        chain.append(step.target)
+        current = step.target
