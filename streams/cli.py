@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     limits = sub.add_parser("limits", help="show a tenant's (or user's) usage against its limits")
     limits.add_argument("tenant")
     limits.add_argument("user", nargs="?", default=None)
-    sub.add_parser("status", help="show workers' in-flight counts and circuit breakers (dev mode)")
+    status = sub.add_parser("status", help="show workers' in-flight counts, partitions and circuit breakers")
+    status.add_argument("--url", action="append", default=None, help="worker web URL (default: the dev stack's)")
     bench = sub.add_parser("bench", help="run the benchmark suite and print a table (and JSON)")
     bench.add_argument("--quick", action="store_true", help="fewer and shorter runs")
     bench.add_argument("--json", type=Path, default=None, help="also write the report as JSON here")
@@ -103,7 +104,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "limits":
         return asyncio.run(commands.limits(settings, _bootstrap(settings), args.tenant, args.user))
     if command == "status":
-        return commands.status(DEV_STATE)
+        return commands.status(DEV_STATE, args.url)
     if command == "bench":
         from bench.runner import run_bench
 

@@ -91,12 +91,14 @@ async def _read_changelog(bootstrap: str, topic: str, keys: set[str]) -> dict[st
     return latest
 
 
-def status(state_file: Path) -> int:
-    """Print each dev worker's /status page."""
-    if not state_file.is_file():
-        print("no dev stack here (start `streamgate dev`)")
-        return 1
-    for url in json.loads(state_file.read_text())["workers"]:
+def status(state_file: Path, urls: list[str] | None = None) -> int:
+    """Print each worker's /status page (the given URLs, else the dev stack's workers)."""
+    if not urls:
+        if not state_file.is_file():
+            print("no worker URL given and no dev stack here (start `streamgate dev` or pass --url)")
+            return 1
+        urls = list(json.loads(state_file.read_text())["workers"])
+    for url in urls:
         with urllib.request.urlopen(f"{url}/status", timeout=5) as response:
             print(url, json.dumps(json.load(response), indent=2))
     return 0
