@@ -4,7 +4,9 @@ It puts the resilience executor (retries, fallbacks, breakers, local RPM/TPM) be
 
 * a finished completion is stored in Redis under the request id, so a redelivered request (crash, rebalance,
   duplicate publish) is answered from the store and never pays twice;
-* concurrent duplicates of one id in this worker are coalesced into a single call (:class:`SingleFlight`).
+* concurrent duplicates of one id in this worker are coalesced into a single call (:class:`SingleFlight`);
+* across workers (a rebalance), the first to claim the id calls and the other waits for its stored completion
+  (:class:`gateway.call_claims.RedisCallClaims`).
 
 If Redis is down the completer still serves requests (it logs, and redelivery protection is lost meanwhile).
 """
@@ -19,6 +21,7 @@ from redis.exceptions import RedisError
 
 from agents.complete import CompletionOutcome
 from agents.job import Route
+from gateway.call_claims import RedisCallClaims
 from gateway.providers.base import CompletionCall, Provider
 from gateway.resilience.breaker import BreakerRegistry
 from gateway.resilience.chain import ResilientResult
@@ -43,10 +46,12 @@ class GatewayCompleter:
         store: CompletionStore | None,
         breakers: BreakerRegistry,
         rates: RateTrackerRegistry,
+        claims: RedisCallClaims | None = None,
     ) -> None:
         self._providers = providers
         self._settings = settings
         self._store = store
+        self._claims = claims
         self.breakers = breakers
         self.rates = rates
         self._flight: SingleFlight[str, CompletionOutcome] = SingleFlight()
@@ -70,11 +75,51 @@ class GatewayCompleter:
         self, key: str, request: LLMRequest, route: Route, deadline: float, extra: tuple[ChatMessage, ...]
     ) -> CompletionOutcome:
         stored = await self._load(key)
+        if stored is None and not await self._claim(key, deadline):
+            stored = await self._wait_for_claimant(key, deadline)
         if stored is not None:
             replayed = stored.to_result()
             return CompletionOutcome(replayed.completion, replayed.link, ())
-        result = await self._call(key, request, route, deadline, extra)
+        try:
+            result = await self._call(key, request, route, deadline, extra)
+        finally:
+            await self._release(key)
         return CompletionOutcome(result.completion, result.link, tuple(result.attempts))
+
+    async def _claim(self, key: str, deadline: float) -> bool:
+        """Claim the call across workers; True also when claims are off or Redis is down (serve regardless)."""
+        if self._claims is None:
+            return True
+        try:
+            return await self._claims.claim(key, max(1.0, deadline - time.monotonic()))
+        except (RedisError, OSError) as exc:
+            log.warning("call claims unavailable; a rebalance could call a provider twice meanwhile: %s", exc)
+            return True
+
+    async def _wait_for_claimant(self, key: str, deadline: float) -> StoredCompletion | None:
+        """Another worker is calling: wait for its completion (None if it gave up or time ran out)."""
+        assert self._claims is not None
+        found: list[StoredCompletion] = []
+
+        async def ready() -> bool:
+            stored = await self._load(key)
+            if stored is not None:
+                found.append(stored)
+            return stored is not None
+
+        try:
+            await self._claims.wait_for(key, ready, deadline)
+        except (RedisError, OSError) as exc:
+            log.warning("lost track of another worker's call for %s: %s", key, exc)
+        return found[0] if found else None
+
+    async def _release(self, key: str) -> None:
+        if self._claims is None:
+            return
+        try:
+            await self._claims.release(key)
+        except (RedisError, OSError) as exc:
+            log.warning("could not release the call claim on %s (it expires with the deadline): %s", key, exc)
 
     async def _call(
         self, key: str, request: LLMRequest, route: Route, deadline: float, extra: tuple[ChatMessage, ...]

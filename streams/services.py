@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from gateway.cache import ResponseCache
+from gateway.call_claims import RedisCallClaims
 from gateway.completion import GatewayCompleter
 from gateway.providers.base import Provider
 from gateway.providers.registry import build_providers
@@ -48,6 +49,7 @@ def build_services(settings: Settings) -> Services:
         store=RedisCompletionStore(client, prefix=f"{settings.app_id}:completion:", ttl_s=settings.completion_ttl_s),
         breakers=BreakerRegistry(settings.resilience.breaker),
         rates=RateTrackerRegistry(settings.resilience.limits),
+        claims=RedisCallClaims(client, prefix=f"{settings.app_id}:claim:"),
     )
     return Services(
         redis=client,

@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from agents.complete import CompletionOutcome
 from agents.job import Route
 from agents.route import choose_route
+from gateway.call_claims import RedisCallClaims
 from gateway.completion import GatewayCompleter
 from gateway.providers.anthropic_provider import AnthropicProvider
 from gateway.providers.base import Provider
@@ -215,3 +216,46 @@ async def test_a_duplicate_whose_store_read_is_slow_does_not_call_again(
     answers = await asyncio.gather(early, late)
     assert sim.stats.calls_for(request.id) == 1
     assert answers[0].completion.text == answers[1].completion.text
+
+
+async def test_two_workers_calling_the_same_id_at_once_pay_once(
+    sim: SimulatorServer, providers: dict[str, Provider], store: TrackingStore, redis_client: aioredis.Redis
+) -> None:
+    # Two completers with their own single-flight stand for two workers during a rebalance.
+    prefix = f"sgtest-{uuid.uuid4().hex[:8]}:claim:"
+
+    def worker() -> GatewayCompleter:
+        return GatewayCompleter(
+            providers,
+            SETTINGS.resilience,
+            store=store,
+            breakers=BreakerRegistry(SETTINGS.resilience.breaker),
+            rates=RateTrackerRegistry(SETTINGS.resilience.limits),
+            claims=RedisCallClaims(redis_client, prefix=prefix),
+        )
+
+    request, route = routed("Both of us? #sim:sleep_ms=300")
+    outcomes = await asyncio.gather(*(w.complete(request, route, deadline=deadline()) for w in (worker(), worker())))
+    assert sim.stats.calls_for(request.id) == 1
+    assert outcomes[0].completion == outcomes[1].completion
+    assert await redis_client.exists(prefix + request.id) == 0  # the claim was released
+
+
+async def test_a_waiting_worker_calls_itself_when_the_claimant_fails(
+    sim: SimulatorServer, providers: dict[str, Provider], store: TrackingStore, redis_client: aioredis.Redis
+) -> None:
+    claims = RedisCallClaims(redis_client, prefix=f"sgtest-{uuid.uuid4().hex[:8]}:claim:", poll_s=0.02)
+    request, route = routed()
+    assert await claims.claim(request.id, 0.3)  # a claimant that dies without an answer: the claim lapses
+    completer = GatewayCompleter(
+        providers,
+        SETTINGS.resilience,
+        store=store,
+        breakers=BreakerRegistry(SETTINGS.resilience.breaker),
+        rates=RateTrackerRegistry(SETTINGS.resilience.limits),
+        claims=RedisCallClaims(redis_client, prefix=claims.prefix),
+    )
+    started = time.monotonic()
+    outcome = await completer.complete(request, route, deadline=deadline())
+    assert outcome.completion.text and sim.stats.calls_for(request.id) == 1
+    assert 0.25 <= time.monotonic() - started < 5
