@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Coroutine
@@ -58,6 +59,9 @@ class DevStack:
 
     def __enter__(self) -> DevStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM (e.g. `timeout`) unwinds through __exit__ like Ctrl-C does, so nothing is left running.
+            signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         if self.settings.kafka_bootstrap_servers:
             self.bootstrap = self.settings.kafka_bootstrap_servers
         else:
@@ -135,6 +139,7 @@ class DevStack:
         with (self.log_dir / f"{name}.log").open("wb") as log:
             self._procs[name] = subprocess.Popen(
                 command + args,
+                preexec_fn=_die_with_parent,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env or {**os.environ, **self.extra_env},
@@ -183,6 +188,19 @@ class DevStack:
         if probe.id not in found:
             raise TimeoutError(f"the pipeline did not answer a probe within {timeout_s} s; see {self.log_dir}")
         return time.monotonic() - started
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when the dev process dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
