@@ -105,29 +105,42 @@ def _intake_agent(p: Pipeline) -> None:
 
     async def intake(stream: Any) -> None:
         async for event in stream.noack().events():
-            message = event.message
-            try:
-                request = intake_stage.parse_request(event.value)
-            except intake_stage.InvalidEvent as bad:
-                metrics.DEAD_LETTERS.labels(reason=bad.reason).inc()
-                futures = [await send(p.topics.dlq, message.key, dead_letter(message, bad.reason, bad.detail))]
-                answer = rejection_for_invalid(bad)
-                if answer is not None:
-                    futures.append(
-                        await send(p.topics.reply(bad.reply_to or p.settings.topics.results), answer[0], answer[1])
-                    )
-                after_delivery(futures, event.ack, what=f"dead letter of offset {message.offset}")
-                continue
-            received = int((message.timestamp or time.time()) * 1000)
-            future = await send(
-                p.topics.admit,
-                request.tenant.encode(),
-                event.value,
-                headers=[(RECEIVED_HEADER, str(received).encode())],
-            )
-            after_delivery([future], event.ack, what=f"request {request.id}")
+            await _or_dead_letter(p, event, "intake", _intake_one)
 
     p.app.agent(p.topics.requests, name="streamgate.intake", concurrency=1)(intake)
+
+
+async def _intake_one(p: Pipeline, event: Any) -> None:
+    message = event.message
+    try:
+        request = intake_stage.parse_request(event.value)
+    except intake_stage.InvalidEvent as bad:
+        metrics.DEAD_LETTERS.labels(reason=bad.reason).inc()
+        futures = [await send(p.topics.dlq, message.key, dead_letter(message, bad.reason, bad.detail))]
+        answer = rejection_for_invalid(bad)
+        if answer is not None:
+            reply = p.topics.reply(bad.reply_to or p.settings.topics.results)
+            futures.append(await send(reply, answer[0], answer[1]))
+        after_delivery(futures, event.ack, what=f"dead letter of offset {message.offset}")
+        return
+    received = int((message.timestamp or time.time()) * 1000)
+    headers = [(RECEIVED_HEADER, str(received).encode())]
+    future = await send(p.topics.admit, request.tenant.encode(), event.value, headers=headers)
+    after_delivery([future], event.ack, what=f"request {request.id}")
+
+
+async def _or_dead_letter(
+    p: Pipeline, event: Any, stage: str, handle: Callable[[Pipeline, Any], Awaitable[None]]
+) -> None:
+    """Run ``handle`` on a Kafka event; a bug sends the event to the dead-letter topic instead of stalling."""
+    try:
+        await handle(p, event)
+    except Exception:
+        log.exception("%s failed on %s offset %s", stage, event.message.topic, event.message.offset)
+        metrics.DEAD_LETTERS.labels(reason="internal").inc()
+        detail = f"{stage} stage failed; see the worker log"
+        future = await send(p.topics.dlq, event.message.key, dead_letter(event.message, "internal", detail))
+        after_delivery([future], event.ack, what="dead letter")
 
 
 def _stage_agent(p: Pipeline, name: str, concurrency: int, fn: StageFn, source: Any, following: Any | None) -> None:
@@ -174,16 +187,7 @@ def _screen_agent(p: Pipeline, first_stage: Any) -> None:
 
     async def screen(stream: Any) -> None:
         async for event in stream.noack().events():
-            try:
-                await _screen_one(p, event, first_stage)
-            except Exception:
-                log.exception("screen failed on offset %s", event.message.offset)
-                future = await send(
-                    p.topics.dlq,
-                    event.message.key,
-                    dead_letter(event.message, "internal", "screen stage failed; see worker log"),
-                )
-                after_delivery([future], event.ack, what="dead letter")
+            await _or_dead_letter(p, event, "screen", lambda p, event: _screen_one(p, event, first_stage))
 
     p.app.agent(p.topics.admit, name="streamgate.screen", concurrency=1)(screen)
 
@@ -234,16 +238,7 @@ def _account_agent(p: Pipeline) -> None:
 
     async def account(stream: Any) -> None:
         async for event in stream.noack().events():
-            try:
-                await _account_one(p, event)
-            except Exception:
-                log.exception("account failed on offset %s", event.message.offset)
-                future = await send(
-                    p.topics.dlq,
-                    event.message.key,
-                    dead_letter(event.message, "internal", "account stage failed; see worker log"),
-                )
-                after_delivery([future], event.ack, what="dead letter")
+            await _or_dead_letter(p, event, "account", _account_one)
 
     p.app.agent(p.topics.settle, name="streamgate.account", concurrency=1)(account)
 
