@@ -177,3 +177,31 @@ def test_tenants_and_users_have_separate_usage_keys(settings: Settings) -> None:
     books.ledger.admit(hello(tenant="acme", user="alice"), 1, None, NOW)
     books.ledger.admit(hello(tenant="globex", user="alice"), 1, None, NOW)
     assert set(books.usage) == {"acme", "acme|alice", "globex", "globex|alice"}
+
+
+def test_finished_records_expire_from_their_partition_and_open_ones_stay() -> None:
+    from streams.record_expiry import RecordExpiry
+
+    records: dict[str, Any] = {}
+    ledger = Ledger(records, None, RecordExpiry(retention_s=60))
+    done, open_ = hello(), hello()
+    ledger.admit(done, offset=1, precheck=None, now=1000.0, partition=2)
+    ledger.admit(open_, offset=2, precheck=None, now=1000.0, partition=2)
+    ledger.mark(done, ledger.record(done), "done")
+    assert ledger.expire(2, now=1059.0) == 0
+    assert ledger.expire(2, now=1061.0) == 1
+    assert ledger.record(done) is None and ledger.record(open_) is not None
+
+
+def test_a_restarted_ledger_finds_old_finished_records_and_expires_them() -> None:
+    from streams.record_expiry import RecordExpiry
+
+    records: dict[str, Any] = {}
+    first = Ledger(records, None, RecordExpiry(retention_s=60))
+    request = hello()
+    first.admit(request, offset=1, precheck=None, now=1000.0, partition=5)
+    first.mark(request, first.record(request), "done")
+    restarted = Ledger(records, None, RecordExpiry(retention_s=60))  # memory lost, table recovered
+    assert restarted.expire(4, now=2000.0) == 0  # another partition's records are not touched
+    assert restarted.expire(5, now=2000.0) == 1
+    assert restarted.record(request) is None
