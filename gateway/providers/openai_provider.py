@@ -6,7 +6,8 @@ import asyncio
 from typing import cast
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+import orjson
+from openai.types.chat import ChatCompletionMessageParam
 from openai.types.shared_params import ResponseFormatJSONSchema
 
 from gateway.errors import ProviderBadResponse
@@ -62,61 +63,74 @@ class OpenAIProvider:
         """Make one chat-completions attempt; raises only :class:`~gateway.errors.ProviderError`."""
         if self._client is None:
             raise missing_key_error(self.name, call.model, "OPENAI_API_KEY")
-        response_format: ResponseFormatJSONSchema | openai.Omit = openai.omit
-        if call.json_schema is not None:
-            response_format = {
-                "type": "json_schema",
-                "json_schema": {"name": SCHEMA_NAME, "schema": call.json_schema},
-            }
         try:
             async with asyncio.timeout(call.timeout_s):
-                response = await self._client.chat.completions.create(
+                # The body goes in ``extra_body``, which the SDK merges into the request as it is: its typed-params
+                # transform walks every message through TypedDict unions and cost ~1 ms of CPU per call (measured
+                # with cProfile), more than the rest of the pipeline's work on a request. The body is plain JSON.
+                raw = await self._client.chat.completions.with_raw_response.create(
                     model=call.model,
-                    messages=_messages(call),
-                    max_completion_tokens=call.max_tokens,
-                    temperature=call.temperature if call.temperature is not None else openai.omit,
-                    response_format=response_format,
+                    messages=[],
+                    extra_body=_body(call),
                     extra_headers=request_headers(call),
                     timeout=call.timeout_s,
                 )
+                # Parsing the body ourselves skips the SDK's model construction (~0.3 ms per call profiled).
+                document = orjson.loads(raw.http_response.content)
         except Exception as exc:
             raise map_sdk_error(exc, provider=self.name, model=call.model) from exc
-        return self._to_completion(call, response)
+        return self._to_completion(call, document)
 
     async def aclose(self) -> None:
         """Close the SDK client and its connection pool."""
         if self._client is not None:
             await self._client.close()
 
-    def _to_completion(self, call: CompletionCall, response: object) -> Completion:
+    def _to_completion(self, call: CompletionCall, document: object) -> Completion:
         """Read text, usage and finish reason defensively: a malformed body is ``ProviderBadResponse``."""
-        if not isinstance(response, ChatCompletion):
-            raise self._bad(call, f"expected a chat completion, got {type(response).__name__}")
-        choices = getattr(response, "choices", None)
-        if not isinstance(choices, list) or not choices:
+        if not isinstance(document, dict):
+            raise self._bad(call, f"expected a chat completion object, got {type(document).__name__}")
+        choices = document.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise self._bad(call, "response has no choices")
         choice = choices[0]
-        message = getattr(choice, "message", None)
-        content = getattr(message, "content", None)
-        finish_reason = getattr(choice, "finish_reason", None)
+        message = choice.get("message")
+        message = message if isinstance(message, dict) else {}
+        content = message.get("content")
+        finish_reason = choice.get("finish_reason")
         if not isinstance(content, str):
-            refusal = getattr(message, "refusal", None)
+            refusal = message.get("refusal")
             if not isinstance(refusal, str):
                 raise self._bad(call, "response message has no text content")
             content, finish_reason = refusal, "refusal"
-        usage = getattr(response, "usage", None)
-        model = getattr(response, "model", None)
+        usage = document.get("usage")
+        usage = usage if isinstance(usage, dict) else {}
+        model = document.get("model")
         return Completion(
             provider=self.name,
             model=model if isinstance(model, str) and model else call.model,
             text=content,
-            input_tokens=token_count(getattr(usage, "prompt_tokens", None)),
-            output_tokens=token_count(getattr(usage, "completion_tokens", None)),
+            input_tokens=token_count(usage.get("prompt_tokens")),
+            output_tokens=token_count(usage.get("completion_tokens")),
             finish_reason=finish_reason if isinstance(finish_reason, str) else None,
         )
 
     def _bad(self, call: CompletionCall, why: str) -> ProviderBadResponse:
         return ProviderBadResponse(f"{self.name}: {why}", provider=self.name, model=call.model, status=200)
+
+
+def _body(call: CompletionCall) -> dict[str, object]:
+    """The chat-completions request body (besides ``model``) as plain JSON."""
+    body: dict[str, object] = {"messages": _messages(call), "max_completion_tokens": call.max_tokens}
+    if call.temperature is not None:
+        body["temperature"] = call.temperature
+    if call.json_schema is not None:
+        format_: ResponseFormatJSONSchema = {
+            "type": "json_schema",
+            "json_schema": {"name": SCHEMA_NAME, "schema": call.json_schema},
+        }
+        body["response_format"] = format_
+    return body
 
 
 def _messages(call: CompletionCall) -> list[ChatCompletionMessageParam]:
