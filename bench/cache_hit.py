@@ -13,10 +13,11 @@ from bench.payloads import payloads, prompts, replays, run_tag
 from bench.runs import MakePayloads, fixed_rate
 from streams.dev import DevStack
 
-WARM_PROMPTS = 2048
+WARM_RATE = 150.0
+"""Warm-up requests per second: below what one worker serves, so warming takes count / rate seconds."""
 
 
-async def warm(stack: DevStack, tag: str, count: int = WARM_PROMPTS, rate: float = 500.0) -> int:
+async def warm(stack: DevStack, tag: str, count: int, rate: float = WARM_RATE) -> int:
     """Ask ``count`` new prompts once so their answers are cached; returns how many were answered ``ok``."""
     topics = stack.settings.topics
     tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
@@ -31,16 +32,18 @@ async def warm(stack: DevStack, tag: str, count: int = WARM_PROMPTS, rate: float
     return result.statuses.get("ok", 0)
 
 
-async def cache_hit(stack: DevStack, plan: RampPlan, *, runs: int) -> dict[str, Any]:
-    """Warm, then ramp replays; also reports how many replies were not served from the cache."""
+async def cache_hit(
+    stack: DevStack, plan: RampPlan, *, runs: int, prompt_count: int, earlier: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Warm ``prompt_count`` prompts, then ramp replays of them (the report counts the answers from the cache)."""
     tag = run_tag()
-    warmed = await warm(stack, tag)
+    warmed = await warm(stack, tag, prompt_count)
     print(f"    warmed the cache with {warmed} answers", flush=True)
-    items = prompts(tag, WARM_PROMPTS)
+    items = prompts(tag, prompt_count)
 
     def make(run: int) -> MakePayloads:
         return lambda batch, count: replays(tag, f"hit{run}{batch}", items, count)
 
-    result = await capacity(stack, make, plan, runs=runs)
-    result["warmed"] = warmed
+    result = await capacity(stack, make, plan, runs=runs, earlier=earlier)
+    result["warmed"] = warmed + (earlier or {}).get("warmed", 0)
     return result

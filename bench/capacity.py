@@ -9,14 +9,13 @@ overloaded stack drains its backlog at the rate it can serve).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bench.load import Tap, new_producer, parse_result
 from bench.runs import MakePayloads, RunResult, Sampler, highest_sustained, ramp
-from bench.stats import Figure, figures
+from bench.stats import figures
 from streams.dev import DevStack
 
 
@@ -67,21 +66,26 @@ async def capacity(
     *,
     runs: int,
     sampler: Sampler | None = None,
+    earlier: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``runs`` ramps; ``make(run)`` gives the payload factory of a ramp. Figures are medians over ramps."""
+    """``runs`` more ramps, continuing ``earlier`` (this scenario's result from a previous stack, if any).
+
+    ``make(n)`` gives the payload factory of ramp ``n``. Figures are medians over all ramps so far.
+    """
     topics = stack.settings.topics
     tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
     producer = await new_producer(stack.bootstrap)
-    per_ramp: list[dict[str, float]] = []
-    previous: float | None = None
+    per_ramp: list[dict[str, float]] = list(earlier["ramps"]) if earlier else []
+    found = [r["sustained_rate"] for r in per_ramp if r["sustained_rate"] > 0]
+    previous: float | None = found[-1] if found else None
     try:
-        for run in range(runs):
-            print(f"   ramp {run + 1}/{runs}:", flush=True)
+        for _ in range(runs):
+            print(f"   ramp {len(per_ramp) + 1}:", flush=True)
             results = await ramp(
                 producer,
                 topics.requests,
                 tap,
-                make(run),
+                make(len(per_ramp)),
                 rates_for(plan, previous),
                 step_s=plan.step_s,
                 p99_bound_ms=plan.p99_bound_ms,
@@ -90,22 +94,9 @@ async def capacity(
                 log=lambda line: print(line, flush=True),
             )
             per_ramp.append(ramp_figures(results, plan.p99_bound_ms))
-            found = per_ramp[-1]["sustained_rate"]
-            previous = found if found > 0 else previous
+            previous = per_ramp[-1]["sustained_rate"] or previous
             tap.forget()
     finally:
         await producer.stop()
         await tap.stop()
-    aggregated = figures(per_ramp)
-    return {"figures": aggregated, "ramps": per_ramp, "bound_ms": plan.p99_bound_ms}
-
-
-def sustained(result: dict[str, Any]) -> Figure:
-    """The highest sustained rate of a :func:`capacity` result."""
-    figure: Figure = result["figures"]["sustained_rate"]
-    return figure
-
-
-def finite(value: float) -> bool:
-    """Not nan or inf."""
-    return math.isfinite(value)
+    return {"figures": figures(per_ramp), "ramps": per_ramp, "bound_ms": plan.p99_bound_ms}

@@ -19,7 +19,8 @@ from schemas.request import LLMRequest
 TENANTS = 64
 USERS_PER_TENANT = 32
 MAX_TOKENS = 64
-REQUEST_BYTES = 1024
+PROMPT_CHARS = 840
+"""With the other fields, a request event is 1.0-1.1 KB."""
 _FILLER = (
     "Streaming systems move events between services through durable, partitioned logs. Summarise, in two "
     "short sentences, why a gateway in front of language models benefits from backpressure, replay and exact "
@@ -42,17 +43,18 @@ class Prompt:
 
 
 def prompts(tag: str, count: int, *, tenants: int = TENANTS, users: int = USERS_PER_TENANT) -> list[Prompt]:
-    """``count`` distinct prompts, round-robin over ``tenants`` tenants and their users."""
+    """``count`` distinct prompts of :data:`PROMPT_CHARS` characters, round-robin over tenants and their users."""
     out: list[Prompt] = []
     for n in range(count):
         tenant = f"bench-{tag}-t{n % tenants}"
         user = f"u{(n // tenants) % users}"
-        out.append(Prompt(tenant, user, f"[{tag}:{n}] {_FILLER}"))
+        text = f"[{tag}:{n}] {_FILLER}"
+        out.append(Prompt(tenant, user, text + " " + "x" * max(0, PROMPT_CHARS - len(text) - 1)))
     return out
 
 
 def request_bytes(request_id: str, prompt: Prompt, *, user: str | None = None) -> bytes:
-    """One request event padded to ~:data:`REQUEST_BYTES` bytes (the padding is part of the prompt)."""
+    """One request event (~1 KB: the prompt is padded to a fixed length, so replays of a prompt hit the cache)."""
     doc = {
         "v": 1,
         "id": request_id,
@@ -63,9 +65,6 @@ def request_bytes(request_id: str, prompt: Prompt, *, user: str | None = None) -
         "cache": {"mode": "default", "ttl_s": 900},
         "metadata": {"bench": True},
     }
-    size = len(orjson.dumps(doc))
-    if size < REQUEST_BYTES:
-        doc["messages"] = [{"role": "user", "content": prompt.text + " " + "x" * (REQUEST_BYTES - size - 1)}]
     return orjson.dumps(doc)
 
 

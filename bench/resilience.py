@@ -56,8 +56,11 @@ async def _timed_run(call: Call, calls: int, concurrency: int) -> list[float]:
 
 def _request(run: str, index: int) -> LLMRequest:
     return LLMRequest(
-        id=f"bench-{run}-{index}", tenant="bench", user="bench",
-        messages=[ChatMessage(role="user", content=f"resilience overhead probe {index}")], max_tokens=64,
+        id=f"bench-{run}-{index}",
+        tenant="bench",
+        user="bench",
+        messages=[ChatMessage(role="user", content=f"resilience overhead probe {index}")],
+        max_tokens=64,
     )
 
 
@@ -69,19 +72,24 @@ def _variants(settings: Settings, provider: Provider, store: RedisCompletionStor
     completer = GatewayCompleter(providers, settings.resilience, store=store, breakers=breakers, rates=rates)
 
     def call_of(request: LLMRequest) -> CompletionCall:
-        return CompletionCall(model=chain[0].upstream, messages=[m.model_dump() for m in request.messages],
-                              max_tokens=request.max_tokens, idempotency_key=request.id, timeout_s=30)
+        return CompletionCall(
+            model=chain[0].upstream,
+            messages=[m.model_dump() for m in request.messages],
+            max_tokens=request.max_tokens,
+            idempotency_key=request.id,
+            timeout_s=30,
+        )
 
     def direct(run: str) -> Call:
         return lambda i: provider.complete(call_of(_request(run, i)))
 
     def resilient(run: str) -> Call:
-        return lambda i: complete_resilient(call_of(_request(run, i)), chain, providers, breakers=breakers,
-                                            rates=rates, settings=settings.resilience)
+        return lambda i: complete_resilient(
+            call_of(_request(run, i)), chain, providers, breakers=breakers, rates=rates, settings=settings.resilience
+        )
 
     def full(run: str) -> Call:
-        return lambda i: completer.complete(_request(run, i), Route(chain=tuple(chain)),
-                                            deadline=time.monotonic() + 60)
+        return lambda i: completer.complete(_request(run, i), Route(chain=tuple(chain)), deadline=time.monotonic() + 60)
 
     return {"direct": direct, "resilient": resilient, "completer": full}
 
@@ -102,8 +110,7 @@ async def measure(settings: Settings, *, calls: int, concurrency: int, runs: int
                 samples[name].append(latency_summary(await _timed_run(make(run), calls, concurrency)))
         await provider.aclose()
     await redis.aclose()
-    return {name: {q: Figure.of(s[q] for s in runs_) for q in ("p50", "p95", "p99")}
-            for name, runs_ in samples.items()}
+    return {name: {q: Figure.of(s[q] for s in runs_) for q in ("p50", "p95", "p99")} for name, runs_ in samples.items()}
 
 
 def main() -> None:

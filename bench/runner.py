@@ -1,8 +1,11 @@
-"""``streamgate bench``: run every scenario on its own fresh stack, print the table, write the JSON.
+"""``streamgate bench``: start the stacks, run the scenarios, print the table, write the JSON.
 
-Each stack gets a fresh embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` is set): the embedded broker's fetch
-cost grows with the number of record batches it holds, so one long-lived broker would make later scenarios
+A full run gives every ramp of a capacity scenario a fresh stack (and so a fresh embedded broker, unless
+``KAFKA_BOOTSTRAP_SERVERS`` is set): the embedded broker's CPU grows with the number of record batches it holds
+(measured: 0.27 -> 0.75 cores over 100 s at a constant 120 req/s), so a long-lived broker would make later ramps
 look slower than earlier ones.
+A quick run shares one zero-latency stack (adding the second worker for the scaling scenario) to stay under three
+minutes.
 """
 
 from __future__ import annotations
@@ -11,133 +14,67 @@ import asyncio
 import os
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from bench.baseline import baseline
-from bench.cache_hit import cache_hit
-from bench.capacity import RampPlan, capacity
-from bench.overhead import overhead
-from bench.payloads import misses, run_tag
-from bench.probe import worker_sampler
+from bench.machine import CpuMeter
 from bench.report import render, write_json
-from bench.runs import MakePayloads
-from bench.stack import BENCH_DIR, bench_stack, redis_ok, worker_pids
+from bench.scenarios import CAPACITY_STACKS, FULL, IN_FLIGHT_P99_MS, QUICK, SCENARIOS, THROUGHPUT_P99_MS, Sizes
+from bench.stack import add_worker, bench_stack, redis_ok
 from gateway.settings import Settings
 from streams.dev import DevStack
 
-RATES = (100.0, 250.0, 500.0)
-HOP_RATE = 250.0
-THROUGHPUT_P99_MS = 500.0
-IN_FLIGHT_P99_MS = 1500.0
-
 
 @dataclass(frozen=True, slots=True)
-class Sizes:
-    """How long and how often: repetitions and seconds of fixed-rate runs, ramps and seconds per ramp step."""
+class StackPlan:
+    """One stack and the scenarios run on it, in order (``+worker`` adds a worker before the next one)."""
 
-    runs: int
-    duration_s: float
-    blast: int
-    ramps: int
-    step_s: float
-    in_flight_step_s: float
+    name: str
+    latency_ms: float
+    workers: int
+    scenarios: tuple[str, ...]
 
 
-FULL = Sizes(runs=3, duration_s=5.0, blast=20_000, ramps=3, step_s=5.0, in_flight_step_s=6.0)
-QUICK = Sizes(runs=2, duration_s=3.0, blast=10_000, ramps=1, step_s=4.0, in_flight_step_s=5.0)
+def stack_plans(sizes: Sizes) -> list[StackPlan]:
+    """A full run: a fresh stack for the fixed-rate scenarios and one per ramp of each capacity scenario.
+    A quick run: one shared zero-latency stack and one with provider latency."""
+    if not sizes.fresh_stacks:
+        shared = ("baseline", "overhead", "cache_miss", "cache_hit", "+worker", "scaling")
+        return [StackPlan("zero-latency", 0.0, 1, shared), StackPlan("in-flight", 1000.0, 1, ("in_flight",))]
+    plans = [StackPlan("zero-latency", 0.0, 1, ("baseline", "overhead"))]
+    for key, latency_ms, workers in CAPACITY_STACKS:
+        name = key.replace("_", "-")
+        plans += [StackPlan(f"{name}-{n + 1}", latency_ms, workers, (key,)) for n in range(sizes.ramps)]
+    return plans
 
 
-def _misses(run: int) -> MakePayloads:
-    tag = run_tag()
-    return lambda batch, count: misses(tag, f"m{run}{batch}", count)
+def _merge_cpu(before: dict[str, float] | None, now: dict[str, float]) -> dict[str, float]:
+    """Average cores over two intervals (weighted by their length)."""
+    if not before:
+        return now
+    total = before["seconds"] + now["seconds"]
+    keys = set(before) | set(now)
+    merged = {k: (before.get(k, 0.0) * before["seconds"] + now.get(k, 0.0) * now["seconds"]) / total for k in keys}
+    return merged | {"seconds": total}
 
 
-def _plan(sizes: Sizes, start: float, *, p99_ms: float = THROUGHPUT_P99_MS, in_flight: bool = False) -> RampPlan:
-    step = sizes.in_flight_step_s if in_flight else sizes.step_s
-    return RampPlan(start=start, steps=9, step_s=step, p99_bound_ms=p99_ms)
-
-
-async def _in_flight(stack: DevStack, sizes: Sizes) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as session:
-        sampler = worker_sampler(session, stack.worker_ports, worker_pids(stack))
-        return await capacity(
-            stack,
-            _misses,
-            _plan(sizes, 500, p99_ms=IN_FLIGHT_P99_MS, in_flight=True),
-            runs=sizes.ramps,
-            sampler=sampler,
-        )
-
-
-def _scenario(report: dict[str, Any], key: str, title: str, fn: Callable[[], Any]) -> None:
+def _run(key: str, stack: DevStack, settings: Settings, sizes: Sizes, report: dict[str, Any]) -> None:
+    title, scenario = SCENARIOS[key]
     print(f"\n== {title}", flush=True)
-    started = time.monotonic()
+    meter = CpuMeter().start()
     try:
-        report[key] = fn()
+        report[key] = asyncio.run(scenario(stack, settings, sizes, report))
     except Exception:
         traceback.print_exc()
         report.setdefault("failed", []).append(key)
-    print(f"   ({time.monotonic() - started:.0f} s)", flush=True)
-
-
-def _stack_scenarios(settings: Settings, sizes: Sizes, report: dict[str, Any]) -> None:
-    with bench_stack(settings, "zero-latency") as stack:
-        _scenario(
-            report,
-            "baseline",
-            "baseline: raw aiokafka one hop and back",
-            lambda: asyncio.run(
-                baseline(
-                    stack.bootstrap,
-                    settings,
-                    runs=sizes.runs,
-                    rates=RATES,
-                    duration_s=sizes.duration_s,
-                    blast=sizes.blast,
-                    log_dir=BENCH_DIR / "zero-latency" / "logs",
-                )
-            ),
-        )
-        _scenario(
-            report,
-            "overhead",
-            "overhead at fixed rates (cache misses)",
-            lambda: asyncio.run(
-                overhead(stack, runs=sizes.runs, rates=RATES, duration_s=sizes.duration_s, hop_rate=HOP_RATE)
-            ),
-        )
-    with bench_stack(settings, "cache") as stack:
-        _scenario(
-            report,
-            "cache_miss",
-            "throughput, cache misses, 1 worker",
-            lambda: asyncio.run(capacity(stack, _misses, _plan(sizes, 400), runs=sizes.ramps)),
-        )
-        _scenario(
-            report,
-            "cache_hit",
-            "throughput, cache hits, 1 worker",
-            lambda: asyncio.run(cache_hit(stack, _plan(sizes, 500), runs=sizes.ramps)),
-        )
-    with bench_stack(settings, "in-flight", latency_ms=1000.0) as stack:
-        _scenario(
-            report,
-            "in_flight",
-            "1 s provider latency: sustained rate, in flight, RSS",
-            lambda: asyncio.run(_in_flight(stack, sizes)),
-        )
-    with bench_stack(settings, "scaling", workers=2) as stack:
-        _scenario(
-            report,
-            "scaling",
-            "throughput, cache misses, 2 workers",
-            lambda: asyncio.run(capacity(stack, _misses, _plan(sizes, 400), runs=sizes.ramps)),
-        )
+    usage = report.setdefault("cpu", {})
+    cpu = usage[key] = _merge_cpu(usage.get(key), meter.stop())
+    print(
+        f"   ({cpu['seconds']:.0f} s; cores: worker {cpu.get('worker', 0.0):.2f}, broker {cpu.get('broker', 0.0):.2f},"
+        f" others {cpu['foreign']:.2f})",
+        flush=True,
+    )
 
 
 def run_bench(settings: Settings, *, quick: bool, json_path: Path | None) -> int:
@@ -148,13 +85,19 @@ def run_bench(settings: Settings, *, quick: bool, json_path: Path | None) -> int
     sizes = QUICK if quick else FULL
     started = time.monotonic()
     report: dict[str, Any] = {}
-    _stack_scenarios(settings, sizes, report)
+    for plan in stack_plans(sizes):
+        with bench_stack(settings, plan.name, workers=plan.workers, latency_ms=plan.latency_ms) as stack:
+            for key in plan.scenarios:
+                if key == "+worker":
+                    add_worker(stack)
+                else:
+                    _run(key, stack, settings, sizes, report)
     report["meta"] = {
         "quick": quick,
         "cores": os.cpu_count(),
         "seconds": time.monotonic() - started,
-        "sizes": vars_of(sizes),
-        "broker": settings.kafka_bootstrap_servers or "embedded broker (fresh per stack)",
+        "sizes": {name: float(getattr(sizes, name)) for name in Sizes.__slots__},
+        "broker": settings.kafka_bootstrap_servers or "embedded broker",
         "throughput_p99_bound_ms": THROUGHPUT_P99_MS,
         "in_flight_p99_bound_ms": IN_FLIGHT_P99_MS,
     }
@@ -166,11 +109,6 @@ def run_bench(settings: Settings, *, quick: bool, json_path: Path | None) -> int
     if refused:
         print(f"\nWARNING: {refused:.0f} requests were refused (rejected): limits tripped, figures are not valid")
     return 1 if report.get("failed") or refused else 0
-
-
-def vars_of(sizes: Sizes) -> dict[str, float]:
-    """The sizes as a dict."""
-    return {name: float(getattr(sizes, name)) for name in Sizes.__slots__}
 
 
 def _refused(report: dict[str, Any]) -> float:

@@ -45,7 +45,7 @@ def bench_stack(settings: Settings, name: str, *, workers: int = 1, latency_ms: 
         extra_env=env,
     ) as stack:
         asyncio.run(stack.wait_ready(timeout_s=120))
-        asyncio.run(_warm_up(stack, workers))
+        asyncio.run(warm_up(stack))
         print(
             f"  [{name}] stack ready in {time.monotonic() - started:.1f} s: broker {stack.bootstrap}, "
             f"{workers} worker(s), provider latency {latency_ms:.0f} ms",
@@ -54,8 +54,15 @@ def bench_stack(settings: Settings, name: str, *, workers: int = 1, latency_ms: 
         yield stack
 
 
-async def _warm_up(stack: DevStack, workers: int, attempts: int = 10) -> None:
+def add_worker(stack: DevStack) -> None:
+    """Start one more worker on a running stack and wait until it has taken over partitions."""
+    stack.start_worker(len(stack.worker_ports))
+    asyncio.run(warm_up(stack))
+
+
+async def warm_up(stack: DevStack, attempts: int = 15) -> None:
     """Send a few hundred requests until every worker screens some (i.e. owns partitions after the rebalance)."""
+    workers = len(stack.worker_ports)
     topics = stack.settings.topics
     tag = run_tag()
     tap = await Tap(stack.bootstrap, topics.results, parse_result).start()

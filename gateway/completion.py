@@ -13,6 +13,7 @@ If Redis is down the completer still serves requests (it logs, and redelivery pr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -75,23 +76,26 @@ class GatewayCompleter:
         self, key: str, request: LLMRequest, route: Route, deadline: float, extra: tuple[ChatMessage, ...]
     ) -> CompletionOutcome:
         stored = await self._load(key)
-        if stored is None and not await self._claim(key, deadline):
+        if stored is None and not await self._claim(key):
             stored = await self._wait_for_claimant(key, deadline)
         if stored is not None:
             replayed = stored.to_result()
             return CompletionOutcome(replayed.completion, replayed.link, ())
+        lease = asyncio.create_task(self._claims.hold(key)) if self._claims is not None else None
         try:
             result = await self._call(key, request, route, deadline, extra)
         finally:
+            if lease is not None:
+                lease.cancel()
             await self._release(key)
         return CompletionOutcome(result.completion, result.link, tuple(result.attempts))
 
-    async def _claim(self, key: str, deadline: float) -> bool:
+    async def _claim(self, key: str) -> bool:
         """Claim the call across workers; True also when claims are off or Redis is down (serve regardless)."""
         if self._claims is None:
             return True
         try:
-            return await self._claims.claim(key, max(1.0, deadline - time.monotonic()))
+            return await self._claims.claim(key)
         except (RedisError, OSError) as exc:
             log.warning("call claims unavailable; a rebalance could call a provider twice meanwhile: %s", exc)
             return True

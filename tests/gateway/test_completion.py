@@ -244,9 +244,9 @@ async def test_two_workers_calling_the_same_id_at_once_pay_once(
 async def test_a_waiting_worker_calls_itself_when_the_claimant_fails(
     sim: SimulatorServer, providers: dict[str, Provider], store: TrackingStore, redis_client: aioredis.Redis
 ) -> None:
-    claims = RedisCallClaims(redis_client, prefix=f"sgtest-{uuid.uuid4().hex[:8]}:claim:", poll_s=0.02)
+    claims = RedisCallClaims(redis_client, prefix=f"sgtest-{uuid.uuid4().hex[:8]}:claim:", lease_s=0.3, poll_s=0.02)
     request, route = routed()
-    assert await claims.claim(request.id, 0.3)  # a claimant that dies without an answer: the claim lapses
+    assert await claims.claim(request.id)  # a claimant that dies without an answer: its lease lapses
     completer = GatewayCompleter(
         providers,
         SETTINGS.resilience,
@@ -259,3 +259,14 @@ async def test_a_waiting_worker_calls_itself_when_the_claimant_fails(
     outcome = await completer.complete(request, route, deadline=deadline())
     assert outcome.completion.text and sim.stats.calls_for(request.id) == 1
     assert 0.25 <= time.monotonic() - started < 5
+
+
+async def test_a_claim_is_renewed_while_its_call_runs(redis_client: aioredis.Redis) -> None:
+    claims = RedisCallClaims(redis_client, prefix=f"sgtest-{uuid.uuid4().hex[:8]}:claim:", lease_s=0.3)
+    assert await claims.claim("long-call")
+    holder = asyncio.create_task(claims.hold("long-call"))
+    await asyncio.sleep(0.9)  # three leases: without renewal the claim would be gone
+    assert await redis_client.exists(claims.prefix + "long-call") == 1
+    holder.cancel()
+    await claims.release("long-call")
+    assert await redis_client.exists(claims.prefix + "long-call") == 0
