@@ -79,13 +79,16 @@ async def store(redis_client: aioredis.Redis) -> AsyncIterator[TrackingStore]:
         await redis_client.delete(*completions.written)
 
 
-def completer_for(providers: dict[str, Provider], store: RedisCompletionStore | None) -> GatewayCompleter:
+def completer_for(
+    providers: dict[str, Provider], store: RedisCompletionStore | None, claims: RedisCallClaims | None = None
+) -> GatewayCompleter:
     return GatewayCompleter(
         providers,
         SETTINGS.resilience,
         store=store,
         breakers=BreakerRegistry(SETTINGS.resilience.breaker),
         rates=RateTrackerRegistry(SETTINGS.resilience.limits),
+        claims=claims,
     )
 
 
@@ -225,14 +228,7 @@ async def test_two_workers_calling_the_same_id_at_once_pay_once(
     prefix = f"sgtest-{uuid.uuid4().hex[:8]}:claim:"
 
     def worker() -> GatewayCompleter:
-        return GatewayCompleter(
-            providers,
-            SETTINGS.resilience,
-            store=store,
-            breakers=BreakerRegistry(SETTINGS.resilience.breaker),
-            rates=RateTrackerRegistry(SETTINGS.resilience.limits),
-            claims=RedisCallClaims(redis_client, prefix=prefix),
-        )
+        return completer_for(providers, store, RedisCallClaims(redis_client, prefix=prefix))
 
     request, route = routed("Both of us? #sim:sleep_ms=300")
     outcomes = await asyncio.gather(*(w.complete(request, route, deadline=deadline()) for w in (worker(), worker())))
@@ -247,14 +243,7 @@ async def test_a_waiting_worker_calls_itself_when_the_claimant_fails(
     claims = RedisCallClaims(redis_client, prefix=f"sgtest-{uuid.uuid4().hex[:8]}:claim:", lease_s=0.3, poll_s=0.02)
     request, route = routed()
     assert await claims.claim(request.id)  # a claimant that dies without an answer: its lease lapses
-    completer = GatewayCompleter(
-        providers,
-        SETTINGS.resilience,
-        store=store,
-        breakers=BreakerRegistry(SETTINGS.resilience.breaker),
-        rates=RateTrackerRegistry(SETTINGS.resilience.limits),
-        claims=RedisCallClaims(redis_client, prefix=claims.prefix),
-    )
+    completer = completer_for(providers, store, RedisCallClaims(redis_client, prefix=claims.prefix))
     started = time.monotonic()
     outcome = await completer.complete(request, route, deadline=deadline())
     assert outcome.completion.text and sim.stats.calls_for(request.id) == 1
