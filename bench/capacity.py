@@ -1,9 +1,10 @@
 """Capacity: the highest offered rate a stack sustains, found by stepping the rate up until it is not.
 
 A step is *sustained* when every request is answered, none is refused and p99 stays under the scenario's bound.
-Each repetition is one ramp; the first ramp steps by x1.25 from ``start``, later ones step by x1.1 from 75 % of
-the previous ramp's answer, so the figure is resolved to ~10 %. Besides the highest sustained rate, a ramp
-reports the *capacity*: the rate results came out at during the first step that was not sustained (an
+Each repetition is one ramp; the first ramp steps by x1.2 from ``start`` (an estimate from an earlier scenario),
+later ones step by x1.1 from 85 % of the previous ramp's answer, so the figure is resolved to ~10 %. A ramp whose
+first step already fails steps down instead (see :func:`bench.runs.ramp`). Besides the highest sustained rate, a
+ramp reports the *capacity*: the rate results came out at during the first step that was not sustained (an
 overloaded stack drains its backlog at the rate it can serve).
 """
 
@@ -33,9 +34,9 @@ class RampPlan:
 def rates_for(plan: RampPlan, previous: float | None) -> list[float]:
     """The rates of one ramp (see the module docstring)."""
     if previous is None:
-        return [round(plan.start * 1.25**k, -1) for k in range(plan.steps)]
-    first = max(plan.start, 0.75 * previous)
-    return [round(first * 1.1**k, -1) for k in range(plan.steps + 4)]
+        return [round(plan.start * 1.2**k, -1) for k in range(plan.steps)]
+    first = max(10.0, 0.85 * previous)
+    return [round(first * 1.1**k, -1) for k in range(plan.steps)]
 
 
 def ramp_figures(results: Sequence[RunResult], bound_ms: float) -> dict[str, float]:

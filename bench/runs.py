@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from bench.load import Arrival, Payload, Tap, offer
 from bench.stats import percentile
 
+STEPS_DOWN = 2
 MakePayloads = Callable[[str, int], Sequence[Payload]]
 """``(batch name, count) -> payloads`` for one run."""
 
@@ -147,10 +148,17 @@ async def ramp(
     sampler: Sampler | None = None,
     log: Callable[[str], None] = print,
 ) -> list[RunResult]:
-    """Run each rate for ``step_s`` until one is not sustained (that last run is included)."""
+    """Run each rate for ``step_s`` until one is not sustained (that last run is included).
+
+    When even the first rate is not sustained, step down to 60 % of it and climb back by x1.2 below it (at most
+    :data:`STEPS_DOWN` times), so a ramp that starts too high still finds its sustained rate.
+    """
     results: list[RunResult] = []
-    for step, rate in enumerate(rates):
-        payloads = make(f"r{step}", max(1, int(rate * step_s)))
+    queue = list(rates)
+    downs = 0
+    while queue:
+        rate = queue.pop(0)
+        payloads = make(f"r{len(results)}", max(1, int(rate * step_s)))
         result = await sampled(fixed_rate(producer, topic, tap, payloads, rate, timeout_s=timeout_s), sampler)
         results.append(result)
         ok = result.sustained(p99_bound_ms)
@@ -160,8 +168,13 @@ async def ramp(
             f"p50 {percentile(result.e2e_ms, 50):,.0f} ms, p99 {percentile(result.e2e_ms, 99):,.0f} ms"
             f"{'' if ok else '  <- not sustained'}{_peaks(result)}"
         )
-        if not ok:
+        if ok:
+            continue
+        if any(r.sustained(p99_bound_ms) for r in results) or downs >= STEPS_DOWN:
             break
+        downs += 1
+        lower = max(10.0, round(rate * 0.6, -1))
+        queue = [lower] + [r for r in (round(lower * 1.2**k, -1) for k in range(1, 4)) if r < rate]
     return results
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
+import bench.runs
 from agents.cache import cache_key
 from bench.capacity import RampPlan, ramp_figures, rates_for
 from bench.load import Arrival
@@ -34,10 +36,10 @@ def test_figure_is_median_with_range_and_ignores_nan() -> None:
     assert figures([{"a": 1.0}, {"a": 3.0, "b": 2.0}])["b"].runs == 1
 
 
-def test_first_ramp_steps_by_a_quarter_then_by_a_tenth_from_the_last_answer() -> None:
+def test_first_ramp_steps_by_a_fifth_then_by_a_tenth_from_the_last_answer() -> None:
     plan = RampPlan(start=100, steps=4, step_s=1, p99_bound_ms=500)
-    assert rates_for(plan, None) == [100, 120, 160, 200]
-    assert rates_for(plan, 400)[:3] == [300, 330, 360]
+    assert rates_for(plan, None) == [100, 120, 140, 170]
+    assert rates_for(plan, 400)[:3] == [340, 370, 410]
 
 
 def _run(rate: float, sent: int, latencies: list[float], status: str = "ok") -> RunResult:
@@ -116,3 +118,32 @@ def test_report_renders_and_writes_json(tmp_path: Path) -> None:
     assert doc["cache_miss"]["figures"]["sustained_rate"]["median"] == 1200.0
     assert {t["verdict"] for t in doc["targets"]} >= {"PASS", "MISS"}
     assert orjson.loads(orjson.dumps(doc)) == doc
+
+
+async def test_ramp_stops_at_first_failure_and_steps_down_when_the_first_step_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def fake_fixed_rate(producer: Any, topic: str, tap: Any, payloads: Any, rate: float, **_: Any) -> RunResult:
+        return _run(rate, 3, [10.0, 20.0, 30.0] if rate <= 100 else [900.0, 950.0, 990.0])
+
+    monkeypatch.setattr(bench.runs, "fixed_rate", fake_fixed_rate)
+    lines: list[str] = []
+
+    async def run(rates: list[float]) -> list[float]:
+        steps = await bench.runs.ramp(
+            None,  # aiokafka is untyped here: any producer is accepted
+            "t",
+            None,  # type: ignore[arg-type]
+            lambda batch, n: [],
+            rates,
+            step_s=1,
+            p99_bound_ms=500,
+            timeout_s=1,
+            log=lines.append,
+        )
+        return [s.rate for s in steps]
+
+    assert await run([60, 80, 100, 120, 140]) == [60, 80, 100, 120]
+    # a failed first step: down to 60 %, then back up by x1.2 while below the failed rate, at most twice
+    assert await run([130, 160]) == [130, 80, 100, 120]
+    assert await run([1000]) == [1000, 600, 360]
