@@ -21,7 +21,7 @@ from gateway.settings import Settings
 from streams.dev import DevStack
 
 RATES = (50.0, 100.0, 250.0, 500.0)
-"""Offered rates of the baseline and overhead runs: the issue's 100/250/500 and a light 50."""
+"""Offered rates of the baseline and overhead runs: the issue's 100/250/500 and a light 50 (full runs only)."""
 HOP_RATE = 50.0
 """The per-hop breakdown runs at a light load, so it shows what a hop costs rather than queueing."""
 THROUGHPUT_P99_MS = 500.0
@@ -34,6 +34,7 @@ class Sizes:
 
     runs: int
     duration_s: float
+    baseline_s: float
     blast: int
     ramps: int
     step_s: float
@@ -45,6 +46,7 @@ class Sizes:
 FULL = Sizes(
     runs=3,
     duration_s=3.0,
+    baseline_s=2.0,
     blast=20_000,
     ramps=3,
     step_s=4.0,
@@ -55,6 +57,7 @@ FULL = Sizes(
 QUICK = Sizes(
     runs=2,
     duration_s=2.0,
+    baseline_s=2.0,
     blast=5_000,
     ramps=1,
     step_s=3.0,
@@ -65,6 +68,11 @@ QUICK = Sizes(
 
 Scenario = Callable[[DevStack, Settings, Sizes, dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]]
 """``(stack, settings, sizes, report so far) -> this scenario's part of the report``."""
+
+
+def _rates(sizes: Sizes) -> tuple[float, ...]:
+    """The fixed offered rates: all of :data:`RATES` in a full run, the issue's three in a quick one."""
+    return RATES if sizes.fresh_stacks else RATES[1:]
 
 
 def _misses(run: int) -> MakePayloads:
@@ -99,8 +107,8 @@ async def run_baseline(stack: DevStack, settings: Settings, sizes: Sizes, report
         stack.bootstrap,
         settings,
         runs=sizes.runs,
-        rates=RATES,
-        duration_s=sizes.duration_s,
+        rates=_rates(sizes),
+        duration_s=sizes.baseline_s,
         blast=sizes.blast,
         log_dir=BENCH_DIR / "baseline",
     )
@@ -108,7 +116,7 @@ async def run_baseline(stack: DevStack, settings: Settings, sizes: Sizes, report
 
 async def run_overhead(stack: DevStack, settings: Settings, sizes: Sizes, report: dict[str, Any]) -> dict[str, Any]:
     """Overhead at fixed offered rates, and the per-hop breakdown."""
-    return await overhead(stack, runs=sizes.runs, rates=RATES, duration_s=sizes.duration_s, hop_rate=HOP_RATE)
+    return await overhead(stack, runs=sizes.runs, rates=_rates(sizes), duration_s=sizes.duration_s, hop_rate=HOP_RATE)
 
 
 def _ramps(sizes: Sizes) -> int:

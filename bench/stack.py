@@ -71,7 +71,7 @@ async def warm_up(stack: DevStack, attempts: int = 15) -> None:
         async with aiohttp.ClientSession() as session:
             for attempt in range(attempts):
                 before = [await screened(session, port) for port in stack.worker_ports]
-                await fixed_rate(producer, topics.requests, tap, misses(tag, f"w{attempt}", 400), 400, timeout_s=30)
+                await fixed_rate(producer, topics.requests, tap, misses(tag, f"w{attempt}", 200), 200, timeout_s=30)
                 after = [await screened(session, port) for port in stack.worker_ports]
                 if all(a > b for a, b in zip(after, before, strict=True)):
                     return
