@@ -38,8 +38,13 @@ class Completer(Protocol):
         deadline: float,
         extra_messages: tuple[ChatMessage, ...] = (),
         attempt_key: str = "",
+        estimated_tokens: int | None = None,
     ) -> CompletionOutcome:
-        """Serve ``request`` over ``route`` before the monotonic ``deadline``."""
+        """Serve ``request`` over ``route`` before the monotonic ``deadline``.
+
+        ``estimated_tokens`` (prompt plus output, e.g. from the screen stage's reservation) spares a second
+        tokenisation for provider rate tracking; without it the completer counts.
+        """
         ...
 
 
@@ -94,7 +99,8 @@ async def complete(job: Job, completer: Completer, *, max_request_s: float) -> J
     if deadline <= time.monotonic():
         return job.fail(ErrorInfo(code=ErrorCode.DEADLINE_EXCEEDED, message="deadline passed before the call"))
     try:
-        outcome = await completer.complete(job.request, job.route, deadline=deadline)
+        estimate = job.reservation.tokens if job.reservation is not None and job.reservation.tokens else None
+        outcome = await completer.complete(job.request, job.route, deadline=deadline, estimated_tokens=estimate)
     except Exception as exc:
         if not isinstance(exc, StreamgateError):
             log.exception("unexpected failure completing %s", job.request.id)

@@ -1,15 +1,14 @@
 """What each hop of the pipeline costs, read from the record timestamps of the topics a request crosses.
 
 Every record carries the time its producer appended it, so for one request the gateway's own topics give a
-timeline: due (client) -> ``streamgate.admit`` record (intake sent it) -> ``streamgate.settle`` record (validate
-finished) -> ``llm.results`` record (account sent it) -> arrival at the client. Each segment is one topic hop plus
-the stage that consumed it:
+timeline: due (client) -> ``streamgate.admit`` record (intake sent it) -> ``llm.results`` record (account sent it)
+-> arrival at the client. Each segment is one topic hop plus the stages that consumed it (a request is settled in
+the worker that screened it, so ``streamgate.settle`` is not on the way unless its partition moved):
 
 =================  ==========================================================================================
 ``intake``         llm.requests hop + intake (parse, validate, re-key by tenant, send)
-``screen..validate``  streamgate.admit hop + screen + cache + route + complete + validate, minus provider time
+``screen..account``  streamgate.admit hop + screen, cache, route, complete, validate and account, minus provider
 ``provider``       the provider calls (attempt log)
-``account``        streamgate.settle hop + account (tables, result, usage event)
 ``delivery``       llm.results hop to the client
 =================  ==========================================================================================
 """
@@ -20,23 +19,22 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from bench.load import Arrival, Payload, Tap, offer, parse_request, parse_settlement
+from bench.load import Arrival, Payload, Tap, offer, parse_request
 from bench.payloads import misses
 from bench.runs import provider_ms
 from bench.stats import figures, percentile
 from streams.dev import DevStack
 
-SEGMENTS = ("intake", "screen..validate", "provider", "account", "delivery")
+SEGMENTS = ("intake", "screen..account", "provider", "delivery")
 
 
-def segments(due: float, admit: Arrival, settle: Arrival, result: Arrival) -> dict[str, float]:
+def segments(due: float, admit: Arrival, result: Arrival) -> dict[str, float]:
     """The ms spent in each segment by one request."""
     provider = provider_ms(result.data if isinstance(result.data, dict) else {})
     return {
         "intake": (admit.record_ts - due) * 1000.0,
-        "screen..validate": (settle.record_ts - admit.record_ts) * 1000.0 - provider,
+        "screen..account": (result.record_ts - admit.record_ts) * 1000.0 - provider,
         "provider": provider,
-        "account": (result.record_ts - settle.record_ts) * 1000.0,
         "delivery": (result.received - result.record_ts) * 1000.0,
     }
 
@@ -54,7 +52,6 @@ async def hop_breakdown(
     """p50/p99 (median over ``runs``) of every segment at ``rate`` req/s, and how many requests were timed."""
     topics = stack.settings.topics
     admit = await Tap(stack.bootstrap, topics.admit, parse_request).start()
-    settle = await Tap(stack.bootstrap, topics.settle, parse_settlement).start()
     per_run: list[dict[str, float]] = []
     timed = 0
     try:
@@ -63,19 +60,13 @@ async def hop_breakdown(
             ids = [p.id for p in payloads]
             due = await _offer_and_wait(producer, topics.requests, results, payloads, rate)
             got_admit = await admit.wait_for(ids, timeout_s=5)
-            got_settle = await settle.wait_for(ids, timeout_s=5)
-            rows = [
-                segments(due[i][0], got_admit[i], got_settle[i], due[i][1])
-                for i in ids
-                if i in due and i in got_admit and i in got_settle
-            ]
+            rows = [segments(due[i][0], got_admit[i], due[i][1]) for i in ids if i in due and i in got_admit]
             timed += len(rows)
             per_run.append(
                 {f"{name}_p{q}": percentile([row[name] for row in rows], q) for name in SEGMENTS for q in (50, 99)}
             )
     finally:
         await admit.stop()
-        await settle.stop()
     return {"rate": rate, "timed": timed, "segments": figures(per_run)}
 
 

@@ -51,11 +51,6 @@ def parse_request(value: bytes) -> tuple[str, Any] | None:
     return str(orjson.loads(value)["id"]), None
 
 
-def parse_settlement(value: bytes) -> tuple[str, Any] | None:
-    """``(request id, None)`` of a settlement value."""
-    return str(orjson.loads(value)["request"]["id"]), None
-
-
 @dataclass
 class Tap:
     """Reads every partition of ``topic`` from its current end and remembers when each id arrived."""

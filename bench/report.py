@@ -129,6 +129,13 @@ def _capacity(report: dict[str, Any]) -> list[str]:
             f"{_get(flight, 'at_overload_peak_in_flight').text()} in flight, RSS "
             f"{_get(flight, 'at_overload_peak_rss_mb_w0').text()} MB"
         )
+    held = report.get("held", {}).get("figures", {})
+    if held:
+        lines.append(
+            f"  {report['held']['latency_ms'] / 1000:.0f} s provider at {report['held']['rate']:.0f} req/s: "
+            f"{_get(held, 'peak_in_flight').text()} in flight, worker RSS {_get(held, 'peak_rss_mb').text()} MB, "
+            f"overhead p50 {_get(held, 'overhead_p50').text()} / p99 {_get(held, 'overhead_p99').text()} ms"
+        )
     hit = report.get("cache_hit", {}).get("figures", {})
     if hit:
         lines.append(

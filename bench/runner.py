@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.held import LATENCY_MS as HELD_LATENCY_MS
 from bench.machine import CpuMeter
 from bench.report import render, write_json
 from bench.scenarios import CAPACITY_STACKS, FULL, IN_FLIGHT_P99_MS, QUICK, SCENARIOS, THROUGHPUT_P99_MS, Sizes
@@ -41,12 +42,16 @@ def stack_plans(sizes: Sizes) -> list[StackPlan]:
     A quick run: one shared zero-latency stack and one with provider latency."""
     if not sizes.fresh_stacks:
         shared = ("baseline", "overhead", "cache_miss", "cache_hit", "+worker", "scaling")
-        return [StackPlan("zero-latency", 0.0, 1, shared), StackPlan("in-flight", 1000.0, 1, ("in_flight",))]
+        return [
+            StackPlan("zero-latency", 0.0, 1, shared),
+            StackPlan("in-flight", 1000.0, 1, ("in_flight",)),
+            StackPlan("held", HELD_LATENCY_MS, 1, ("held",)),
+        ]
     plans = [StackPlan("zero-latency", 0.0, 1, ("baseline", "overhead"))]
     for key, latency_ms, workers in CAPACITY_STACKS:
         name = key.replace("_", "-")
         plans += [StackPlan(f"{name}-{n + 1}", latency_ms, workers, (key,)) for n in range(sizes.ramps)]
-    return plans
+    return [*plans, StackPlan("held", HELD_LATENCY_MS, 1, ("held",))]
 
 
 def _merge_cpu(before: dict[str, float] | None, now: dict[str, float]) -> dict[str, float]:
@@ -116,4 +121,5 @@ def _refused(report: dict[str, Any]) -> float:
     for key in ("cache_miss", "cache_hit", "in_flight", "scaling"):
         for ramp in report.get(key, {}).get("ramps", []):
             total += ramp.get("rejected", 0.0)
+    total += sum(float(run.get("rejected", 0.0)) for run in report.get("held", {}).get("runs", []))
     return total

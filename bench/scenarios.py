@@ -11,6 +11,8 @@ import aiohttp
 from bench.baseline import baseline
 from bench.cache_hit import cache_hit
 from bench.capacity import RampPlan, capacity
+from bench.held import LATENCY_MS as HELD_LATENCY_MS
+from bench.held import held
 from bench.overhead import overhead
 from bench.payloads import misses, run_tag
 from bench.probe import worker_sampler
@@ -154,6 +156,11 @@ async def run_scaling(stack: DevStack, settings: Settings, sizes: Sizes, report:
     return await capacity(stack, _misses, plan, runs=_ramps(sizes), earlier=report.get("scaling"))
 
 
+async def run_held(stack: DevStack, settings: Settings, sizes: Sizes, report: dict[str, Any]) -> dict[str, Any]:
+    """2,400 requests held in flight by a slow provider: worker RSS (the memory target)."""
+    return await held(stack, runs=1 if not sizes.fresh_stacks else 2)
+
+
 CAPACITY_STACKS: tuple[tuple[str, float, int], ...] = (
     ("cache_miss", 0.0, 1),
     ("cache_hit", 0.0, 1),
@@ -170,4 +177,5 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "cache_hit": ("throughput, cache hits, 1 worker", run_cache_hit),
     "in_flight": ("1 s provider latency: sustained rate, requests in flight, worker RSS", run_in_flight),
     "scaling": ("throughput, cache misses, 2 workers", run_scaling),
+    "held": (f"{HELD_LATENCY_MS / 1000:.0f} s provider latency: 2,400 requests held in flight, worker RSS", run_held),
 }

@@ -21,6 +21,22 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
+# Each script is one round trip where the plain commands took two or three (a loaded worker spends ~0.1 ms of CPU
+# per Redis round trip). Keys: the claim and, where named, the completion it guards.
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+_RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+_CLAIM_UNLESS_STORED = """
+local stored = redis.call('GET', KEYS[2])
+if stored then return {1, stored} end
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {0, 1} end
+return {0, 0}
+"""
+_STORE_AND_RELEASE = """
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3], 'NX')
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
 
 class RedisCallClaims:
     """Claims as Redis keys ``<prefix><id>`` set with NX and a TTL; released only by their owner."""
@@ -31,16 +47,29 @@ class RedisCallClaims:
         self.lease_s = lease_s
         self.poll_s = poll_s
         self._token = uuid.uuid4().hex  # this worker's claims
+        self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
+        self._claim_unless_stored = client.register_script(_CLAIM_UNLESS_STORED)
+        self._store_and_release = client.register_script(_STORE_AND_RELEASE)
 
     async def claim(self, key: str) -> bool:
         """True when this worker now holds the claim on ``key`` (a lease of ``lease_s``; see :meth:`held`)."""
         return bool(await self._redis.set(self.prefix + key, self._token, px=int(self.lease_s * 1000), nx=True))
 
+    async def claim_unless_stored(self, key: str, stored_name: str) -> tuple[bytes | None, bool]:
+        """In one round trip: the value at ``stored_name`` if there is one, else whether we now hold the claim."""
+        found, value = await self._claim_unless_stored(
+            keys=[self.prefix + key, stored_name], args=[self._token, int(self.lease_s * 1000)]
+        )
+        return (value, False) if found else (None, bool(value))
+
+    async def store_and_release(self, key: str, stored_name: str, value: str, ttl_s: int) -> None:
+        """In one round trip: set ``stored_name`` to ``value`` (unless already set) and drop our claim on ``key``."""
+        await self._store_and_release(keys=[self.prefix + key, stored_name], args=[self._token, value, ttl_s])
+
     async def renew(self, key: str) -> None:
         """Extend our lease on ``key`` (no-op when it is no longer ours)."""
-        name = self.prefix + key
-        if await self._redis.get(name) == self._token.encode():
-            await self._redis.pexpire(name, int(self.lease_s * 1000))
+        await self._renew(keys=[self.prefix + key], args=[self._token, int(self.lease_s * 1000)])
 
     async def hold(self, key: str) -> None:
         """Renew the lease on ``key`` every third of a lease until cancelled (run it beside the call)."""
@@ -53,9 +82,7 @@ class RedisCallClaims:
 
     async def release(self, key: str) -> None:
         """Drop our claim (a claim taken over by another worker after expiry is left alone)."""
-        name = self.prefix + key
-        if await self._redis.get(name) == self._token.encode():
-            await self._redis.delete(name)
+        await self._release(keys=[self.prefix + key], args=[self._token])
 
     async def wait_for(self, key: str, ready: Callable[[], Awaitable[bool]], deadline: float) -> bool:
         """Poll ``ready`` while another worker holds the claim; False once the claim lapses or time runs out."""

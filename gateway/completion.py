@@ -28,7 +28,7 @@ from gateway.resilience.breaker import BreakerRegistry
 from gateway.resilience.chain import ResilientResult
 from gateway.resilience.config import ResilienceSettings
 from gateway.resilience.executor import complete_resilient
-from gateway.resilience.idempotency import CompletionStore, SingleFlight, StoredCompletion
+from gateway.resilience.idempotency import CompletionStore, RedisCompletionStore, SingleFlight, StoredCompletion
 from gateway.resilience.provider_limits import RateTrackerRegistry
 from gateway.tokens import count_chat
 from schemas.request import ChatMessage, LLMRequest
@@ -65,30 +65,66 @@ class GatewayCompleter:
         deadline: float,
         extra_messages: tuple[ChatMessage, ...] = (),
         attempt_key: str = "",
+        estimated_tokens: int | None = None,
     ) -> CompletionOutcome:
         """Serve ``request``: from the store when already answered, else through the fallback chain."""
         key = f"{request.id}#{attempt_key}" if attempt_key else request.id
         # The store is read inside the flight: a duplicate whose read missed could otherwise start a second call
         # right after the first one finished (and stored its answer).
-        return await self._flight.do(key, lambda: self._serve(key, request, route, deadline, extra_messages))
+        return await self._flight.do(
+            key, lambda: self._serve(key, request, route, deadline, extra_messages, estimated_tokens)
+        )
 
     async def _serve(
-        self, key: str, request: LLMRequest, route: Route, deadline: float, extra: tuple[ChatMessage, ...]
+        self,
+        key: str,
+        request: LLMRequest,
+        route: Route,
+        deadline: float,
+        extra: tuple[ChatMessage, ...],
+        estimated_tokens: int | None,
     ) -> CompletionOutcome:
-        stored = await self._load(key)
-        if stored is None and not await self._claim(key):
+        stored, claimed = await self._load_or_claim(key)
+        if stored is None and not claimed:
             stored = await self._wait_for_claimant(key, deadline)
         if stored is not None:
             replayed = stored.to_result()
             return CompletionOutcome(replayed.completion, replayed.link, ())
         lease = asyncio.create_task(self._claims.hold(key)) if self._claims is not None else None
+        saved = False
         try:
-            result = await self._call(key, request, route, deadline, extra)
+            result = await self._call(request, route, deadline, extra, key, estimated_tokens)
+            saved = await self._save_and_release(key, StoredCompletion.from_result(result))
         finally:
             if lease is not None:
                 lease.cancel()
-            await self._release(key)
+            if not saved:
+                await self._release(key)
         return CompletionOutcome(result.completion, result.link, tuple(result.attempts))
+
+    async def _load_or_claim(self, key: str) -> tuple[StoredCompletion | None, bool]:
+        """The stored completion of ``key``, or whether this worker may call (one round trip with both in Redis)."""
+        if self._claims is None or not isinstance(self._store, RedisCompletionStore):
+            stored = await self._load(key)
+            return stored, stored is None and await self._claim(key)
+        try:
+            raw, claimed = await self._claims.claim_unless_stored(key, self._store.key(key))
+        except (RedisError, OSError) as exc:
+            log.warning("completion store and call claims unavailable; redelivery may call providers again: %s", exc)
+            return None, True
+        return self._store.decode(key, raw), claimed
+
+    async def _save_and_release(self, key: str, stored: StoredCompletion) -> bool:
+        """Store the completion and drop the claim; True when the claim is taken care of."""
+        if self._claims is None or not isinstance(self._store, RedisCompletionStore):
+            await self._save(key, stored)
+            return False
+        try:
+            await self._claims.store_and_release(key, self._store.key(key), stored.model_dump_json(), self._store.ttl_s)
+        except (RedisError, OSError) as exc:
+            log.warning("could not store completion %s: %s", key, exc)
+            return False
+        return True
 
     async def _claim(self, key: str) -> bool:
         """Claim the call across workers; True also when claims are off or Redis is down (serve regardless)."""
@@ -126,7 +162,13 @@ class GatewayCompleter:
             log.warning("could not release the call claim on %s (it expires with the deadline): %s", key, exc)
 
     async def _call(
-        self, key: str, request: LLMRequest, route: Route, deadline: float, extra: tuple[ChatMessage, ...]
+        self,
+        request: LLMRequest,
+        route: Route,
+        deadline: float,
+        extra: tuple[ChatMessage, ...],
+        key: str,
+        estimated_tokens: int | None,
     ) -> ResilientResult:
         messages = [{"role": m.role, "content": m.content} for m in (*request.messages, *extra)]
         call = CompletionCall(
@@ -148,10 +190,9 @@ class GatewayCompleter:
             rates=self.rates,
             settings=self._settings,
             deadline_monotonic=deadline,
-            estimated_tokens=count_chat(messages, request.system) + request.max_tokens,
+            estimated_tokens=estimated_tokens or count_chat(messages, request.system) + request.max_tokens,
             clock=time.monotonic,
         )
-        await self._save(key, StoredCompletion.from_result(result))
         return result
 
     async def _load(self, key: str) -> StoredCompletion | None:

@@ -99,12 +99,20 @@ class Settings(BaseSettings):
     replication_factor: int = Field(default=1, ge=1)
     max_in_flight: int = Field(default=2048, ge=1, description="Concurrent requests per worker past screening.")
     fetch_max_wait_ms: int = Field(default=10, ge=0, description="Consumer fetch wait; Faust hard-codes 1500.")
+    fetch_min_bytes: int = Field(
+        default=1, ge=1, description="Bytes a fetch waits for (up to fetch_max_wait_ms) before the broker answers."
+    )
     commit_interval_s: float = Field(default=1.0, gt=0)
     upstream_commit_logic: bool = Field(
         default=False,
         description="Use faust-streaming 0.15.3's own commit logic (loses in-flight events on a crash; tests only).",
     )
     session_timeout_s: float = Field(default=6.0, gt=0)
+    settle_in_place: bool = Field(
+        default=True,
+        description="Settle in the worker that screened a request while it owns the tenant's partition "
+        "(saves the streamgate.settle hop); off: always through the settle topic.",
+    )
     producer_linger_ms: int = Field(default=2, ge=0)
     producer_max_batch_size: int = Field(default=1024 * 1024, gt=0)
     data_dir: Path = Path(".streamgate")

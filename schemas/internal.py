@@ -36,6 +36,11 @@ class Settlement(BaseModel):
     received_ms: int
     reservation: Reservation | None = Field(default=None, description="None when nothing was reserved.")
     reemit: bool = Field(default=False, description="A duplicate publish of a finished request: answer again.")
+    delivered: bool = Field(
+        default=False,
+        description="The screening worker already delivered the result and usage event but lost the tenant's "
+        "partition before applying the usage: the owner only applies it.",
+    )
     status: ResultStatus
     output: str | None = None
     parsed: Any = None

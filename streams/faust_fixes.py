@@ -1,4 +1,4 @@
-"""Two corrections to faust-streaming 0.15.3 that streamgate's delivery guarantees and latency depend on.
+"""Three corrections to faust-streaming 0.15.3 that streamgate's delivery guarantees and latency depend on.
 
 1. **Commit safety** (upstream issue #606, fix proposed in PR #707, unreleased). ``Consumer._new_offset`` decides
    which offset to commit from the run of acked offsets. Its head-gap check (``min(acked) - committed > 1``) is off
@@ -8,7 +8,11 @@
 2. **Fetch wait.** Faust hard-codes ``fetch_max_wait_ms=1500`` for its worker consumer. The embedded broker answers
    a waiting fetch by polling, so every topic hop cost ~0.8 s at p50; a short wait brings a hop to ~20 ms.
 
-Both are applied by :func:`apply_faust_fixes` before the app starts; each checks the method it replaces still has
+3. **Recovery end.** Faust reads a changelog up to the broker's ListOffsets answer, which the embedded broker gets
+   wrong (:mod:`streams.end_offsets`): recovered tables lost the tail of their changelog. The end offsets Faust
+   recovers to are raised to the high watermark of a fetch.
+
+All are applied by :func:`apply_faust_fixes` before the app starts; each checks the method it replaces still has
 the shape it was written against, so a Faust upgrade fails loudly instead of silently running unpatched.
 """
 
@@ -21,6 +25,8 @@ import faust
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.utils.functional import consecutive_numbers
+
+from streams.end_offsets import true_end_offsets
 
 SUPPORTED_FAUST_VERSIONS = ("0.15.3",)
 _state: dict[str, Any] = {}
@@ -62,18 +68,30 @@ def safe_new_offset(self: Any, tp: Any) -> int | None:
     return batch[-1] + 1
 
 
-def _with_fetch_wait(original: Callable[..., Any], fetch_max_wait_ms: int) -> Callable[..., Any]:
+def _with_fetch_wait(original: Callable[..., Any], fetch_max_wait_ms: int, fetch_min_bytes: int) -> Callable[..., Any]:
     def create_worker_consumer(self: Any, transport: Any) -> Any:
         consumer = original(self, transport)
-        # aiokafka reads this attribute when it builds its Fetcher at start().
+        # aiokafka reads these attributes when it builds its Fetcher at start().
         consumer._fetch_max_wait_ms = fetch_max_wait_ms
+        consumer._fetch_min_bytes = fetch_min_bytes
         return consumer
 
     create_worker_consumer.__wrapped__ = original  # type: ignore[attr-defined]
     return create_worker_consumer
 
 
-def apply_faust_fixes(*, fetch_max_wait_ms: int, commit_fix: bool = True) -> None:
+def _with_true_highwaters(original: Callable[..., Any]) -> Callable[..., Any]:
+    async def highwaters(self: Any, partitions: Any) -> Any:
+        reported = await original(self, partitions)
+        if self.consumer.in_transaction:
+            return reported
+        return await true_end_offsets(self._ensure_consumer()._client._bootstrap_servers, reported)
+
+    highwaters.__wrapped__ = original  # type: ignore[attr-defined]
+    return highwaters
+
+
+def apply_faust_fixes(*, fetch_max_wait_ms: int, fetch_min_bytes: int = 1, commit_fix: bool = True) -> None:
     """Install both fixes (idempotent). ``commit_fix=False`` restores upstream's commit logic, which exists only
     so a test can show the event loss the fix prevents."""
     if faust.__version__ not in SUPPORTED_FAUST_VERSIONS:
@@ -86,4 +104,6 @@ def apply_faust_fixes(*, fetch_max_wait_ms: int, commit_fix: bool = True) -> Non
     consumer_cls._new_offset = safe_new_offset if commit_fix else original_new_offset  # type: ignore[method-assign]
     thread_cls = faust_aiokafka.AIOKafkaConsumerThread
     original = _state.setdefault("original_create_worker_consumer", thread_cls._create_worker_consumer)
-    thread_cls._create_worker_consumer = _with_fetch_wait(original, fetch_max_wait_ms)  # type: ignore[method-assign]
+    thread_cls._create_worker_consumer = _with_fetch_wait(original, fetch_max_wait_ms, fetch_min_bytes)  # type: ignore[method-assign]
+    original_highwaters = _state.setdefault("original_highwaters", thread_cls._highwaters)
+    thread_cls._highwaters = _with_true_highwaters(original_highwaters)  # type: ignore[method-assign]

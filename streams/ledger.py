@@ -15,7 +15,7 @@ from schemas.internal import Reservation, Settlement
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo, ResultStatus
 from streams.record_expiry import RecordExpiry
-from streams.records import RecordState, RequestRecord, record_key
+from streams.records import RecordState, RequestRecord, dump_record, load_record, record_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +37,8 @@ class Ledger:
 
     def record(self, request: LLMRequest) -> RequestRecord | None:
         """The ledger's record of ``request``, if any."""
-        doc = self._records.get(record_key(request.tenant, request.id))
-        return RequestRecord.from_doc(doc) if doc else None
+        value = self._records.get(record_key(request.tenant, request.id))
+        return load_record(value) if value else None
 
     def admit(
         self, request: LLMRequest, offset: int, precheck: ErrorInfo | None, now: float, *, partition: int = -1
@@ -63,13 +63,24 @@ class Ledger:
             self._write(request, reserved)
         return admission
 
-    def apply_settlement(self, settlement: Settlement, record: RequestRecord | None, usd: float, tokens: int) -> None:
-        """Release the reservation, charge the actual usage, and mark the request settled."""
+    def apply_settlement(
+        self,
+        settlement: Settlement,
+        record: RequestRecord | None,
+        usd: float,
+        tokens: int,
+        *,
+        state: RecordState = "settled",
+    ) -> None:
+        """Release the reservation, charge the actual usage, and move the record to ``state``.
+
+        ``settled`` when the result is still to be delivered (the settle-topic path), ``done`` when it already was
+        (settlement in place): one write either way.
+        """
         now = time.time()
         if self._limits is not None and record is not None and record.reservation is not None:
             self._limits.settle(settlement.request, record.reservation, tokens=tokens, usd=usd, now=now)
-        if record is not None:
-            self._write(settlement.request, record.moved("settled"))
+        self.mark(settlement.request, record, state)
 
     def mark(self, request: LLMRequest, record: RequestRecord | None, state: RecordState) -> None:
         """Move a request's record to ``state`` (after its result was delivered); final records expire later."""
@@ -88,18 +99,19 @@ class Ledger:
             self._expiry.seed(partition, self._finished_in(partition))
         removed = 0
         for key in self._expiry.due(partition, now):
-            doc = self._records.get(key)
-            if doc and RequestRecord.from_doc(doc).final:
+            value = self._records.get(key)
+            if value and load_record(value).final:
                 del self._records[key]
                 removed += 1
         return removed
 
     def _finished_in(self, partition: int) -> list[tuple[str, float]]:
         found = []
-        for key, doc in list(self._records.items()):
-            if doc and doc.get("p") == partition and doc.get("s") in ("done", "rejected_done"):
-                found.append((key, float(doc["t"])))
+        for key, value in list(self._records.items()):
+            record = load_record(value) if value else None
+            if record is not None and record.partition == partition and record.final:
+                found.append((key, record.ts))
         return found
 
     def _write(self, request: LLMRequest, record: RequestRecord) -> None:
-        self._records[record_key(request.tenant, request.id)] = record.to_doc()
+        self._records[record_key(request.tenant, request.id)] = dump_record(record)

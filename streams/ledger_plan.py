@@ -42,11 +42,16 @@ class SettlePlan(Enum):
     APPLY_AND_EMIT = "apply_and_emit"  # release the reservation, charge usage, emit result and usage event
     EMIT = "emit"  # usage already applied (replay after a crash): emit result and usage event
     EMIT_RESULT_ONLY = "emit_result_only"  # a re-answer of a duplicate publish: result only, no second usage
+    APPLY_ONLY = "apply_only"  # result and usage event already delivered elsewhere: release, charge, mark done
     SKIP = "skip"  # a replayed settlement whose result was already delivered
 
 
-def plan_settle(record: RequestRecord | None, reemit: bool, emitting_here: bool) -> SettlePlan:
-    """Decide how the account stage treats a settlement."""
+def plan_settle(
+    record: RequestRecord | None, reemit: bool, emitting_here: bool, *, delivered: bool = False
+) -> SettlePlan:
+    """Decide how the account stage treats a settlement (``delivered``: its outputs went out already)."""
+    if delivered:
+        return SettlePlan.APPLY_ONLY if record is not None and record.state == "reserved" else SettlePlan.SKIP
     if reemit:
         return SettlePlan.EMIT_RESULT_ONLY
     if record is None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import faust
 
-from agents import account as account_stage
 from agents import cache as cache_stage
 from agents import complete as complete_stage
 from agents import intake as intake_stage
@@ -29,11 +28,13 @@ from schemas.internal import Settlement
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo, ResultStatus
 from streams import metrics
+from streams.accounting import Accountant
 from streams.channels import stage_channel
 from streams.dead_letters import dead_letter, rejection_for_invalid
 from streams.delivery import after_delivery, send
+from streams.event_context import acting_for
 from streams.ledger import Ledger
-from streams.ledger_plan import ScreenPlan, SettlePlan, plan_screen, plan_settle
+from streams.ledger_plan import ScreenPlan, plan_screen
 from streams.limits_ledger import LimitsLedger
 from streams.record_expiry import RecordExpiry
 from streams.records import record_key
@@ -56,17 +57,19 @@ class Pipeline:
     services: Services
     topics: Topics
     ledger: Ledger
+    accountant: Accountant
     guards: tuple[Guard, ...] = ()
     in_flight: set[str] = field(default_factory=set)
-    emitting: set[str] = field(default_factory=set)
 
 
 def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pipeline:
     """Declare topics, tables, channels and the seven agents (intake plus the six stages) on ``app``."""
     topics = declare_topics(app, settings)
-    records, usage = (app.Table(name, default=None, partitions=settings.partitions) for name in ("requests", "usage"))
+    records = app.Table("requests", default=None, partitions=settings.partitions, value_type=bytes)
+    usage = app.Table("usage", default=None, partitions=settings.partitions)
     ledger = Ledger(records, LimitsLedger(usage, settings), RecordExpiry(settings.ledger_retention_s))
-    pipeline = Pipeline(app, settings, services, topics, ledger, guards=build_guards(settings))
+    accountant = Accountant(app, settings, topics, ledger)
+    pipeline = Pipeline(app, settings, services, topics, ledger, accountant, guards=build_guards(settings))
     _intake_agent(pipeline)
     # name -> (actors, stage function); the order and the edges come from streams.topology.
     available: dict[str, tuple[int, StageFn]] = {
@@ -162,24 +165,32 @@ def _stage_agent(p: Pipeline, name: str, concurrency: int, fn: StageFn, source: 
 
 
 async def _finish(p: Pipeline, job: Job) -> None:
-    """Remember a fresh answer, send the settlement, and ack the source once the broker has it."""
+    """Remember a fresh answer, then settle it here if this worker still owns its tenant's partition.
+
+    Settling in place saves a topic hop (a produce, a consume and a JSON round trip of the settlement); after a
+    rebalance moved the partition away, the settlement goes to the new owner through ``streamgate.settle``. Either
+    way the admit event is acked only once what settles it is on the broker.
+    """
     if job.status == "ok" and not job.cached:
         await cache_stage.remember(job, p.services.cache, p.settings)
     key = record_key(job.request.tenant, job.request.id)
-    future = await send(p.topics.settle, job.request.tenant.encode(), job.to_settlement().model_dump_json().encode())
     source = job.source
 
-    def delivered() -> None:
+    def release(*_: object) -> None:
         p.in_flight.discard(key)
+
+    if source is not None and p.settings.settle_in_place and p.accountant.owns(source):
+        with acting_for(source):
+            await p.accountant.settle(job.to_settlement(), source, release, in_place=True)
+        return
+    future = await send(p.topics.settle, job.request.tenant.encode(), job.to_settlement().model_dump_json().encode())
+
+    def delivered() -> None:
+        release()
         if source is not None:
             source.ack()
 
-    after_delivery(
-        [future],
-        delivered,
-        what=f"settlement of {job.request.id}",
-        on_failed=lambda _: p.in_flight.discard(key),
-    )
+    after_delivery([future], delivered, what=f"settlement of {job.request.id}", on_failed=release)
 
 
 def _screen_agent(p: Pipeline, first_stage: Any) -> None:
@@ -244,41 +255,5 @@ def _account_agent(p: Pipeline) -> None:
 
 
 async def _account_one(p: Pipeline, event: Any) -> None:
-    p.ledger.expire(event.message.partition, time.time())
     settlement = Settlement.model_validate_json(event.value)
-    request = settlement.request
-    key = record_key(request.tenant, request.id)
-    record = p.ledger.record(request)
-    plan = plan_settle(record, settlement.reemit, key in p.emitting)
-    if plan is SettlePlan.SKIP:
-        event.ack()
-        return
-    charge = account_stage.charge_of(settlement, p.settings)
-    if plan is SettlePlan.APPLY_AND_EMIT:
-        p.ledger.apply_settlement(settlement, record, usd=charge.usd, tokens=charge.input_tokens + charge.output_tokens)
-    now_ms = int(time.time() * 1000)
-    result, usage = account_stage.build_outputs(settlement, charge, now_ms)
-    futures = [
-        await send(
-            p.topics.reply(request.reply_to or p.settings.topics.results),
-            request.id.encode(),
-            result.model_dump_json().encode(),
-        )
-    ]
-    if plan is not SettlePlan.EMIT_RESULT_ONLY:
-        futures.append(await send(p.topics.usage, request.tenant.encode(), usage.model_dump_json().encode()))
-        metrics.observe_result(result, request.tenant)
-    p.emitting.add(key)
-    final_state = (
-        "rejected_done"
-        if settlement.status == "rejected" or (record is not None and record.state.startswith("rejected"))
-        else "done"
-    )
-
-    def delivered() -> None:
-        p.emitting.discard(key)
-        if plan is not SettlePlan.EMIT_RESULT_ONLY:
-            p.ledger.mark(request, p.ledger.record(request), final_state)  # type: ignore[arg-type]
-        event.ack()
-
-    after_delivery(futures, delivered, what=f"result of {request.id}", on_failed=lambda _: p.emitting.discard(key))
+    await p.accountant.settle(settlement, event, lambda *_: None, in_place=False)

@@ -2,7 +2,11 @@
 
 A topic hop costs ~12-20 ms and a Faust hop tops out near 2-3k events/s on this class of machine, so an edge is a
 topic only where the key, the state owner or the concurrency changes; elsewhere it is an in-process channel, and
-at-least-once delivery is kept by acking the source event only once the job's settlement is on the broker.
+at-least-once delivery is kept by acking the source event only once what settles the job is on the broker.
+
+validate -> account is both: a request is settled in the worker that screened it while that worker still owns the
+tenant's partition (the usual case: no hop), and through ``streamgate.settle`` to the partition's new owner when a
+rebalance moved it during the call.
 """
 
 from __future__ import annotations
@@ -41,13 +45,14 @@ EDGES: tuple[Edge, ...] = (
     Edge("cache", "route", "inproc", "-", "-", "no key, owner or concurrency change"),
     Edge("route", "complete", "inproc", "-", "-", "no key or owner change; concurrency rises to max_in_flight"),
     Edge("complete", "validate", "inproc", "-", "-", "no key, owner or concurrency change"),
+    Edge("validate", "account", "inproc", "-", "-", "settled in place: this worker still owns the tenant's partition"),
     Edge(
         "validate",
         "account",
         "kafka",
         "streamgate.settle",
         "tenant",
-        "back to the table owner: concurrency 1, co-partitioned with streamgate.admit",
+        "only if a rebalance moved the tenant's partition during the call: to its new owner (co-partitioned)",
     ),
     Edge("account", "client", "kafka", "reply_to (llm.results)", "request id", "the public contract"),
     Edge("account", "analysts", "kafka", "llm.usage", "tenant", "the public contract"),
@@ -60,13 +65,14 @@ def describe() -> str:
     return "\n".join(rows)
 
 
-def inproc_chain(start: str = "screen") -> tuple[str, ...]:
-    """The stages after ``start`` joined to it by in-process edges, in order: the agents one worker chains."""
+def inproc_chain(start: str = "screen", until: str = "account") -> tuple[str, ...]:
+    """The stages after ``start`` joined to it by in-process edges, up to (without) ``until``: the channel agents
+    one worker chains (account is not one: the last of them settles in place)."""
     chain: list[str] = []
     current = start
     while True:
         step = next((e for e in EDGES if e.source == current and e.kind == "inproc"), None)
-        if step is None:
+        if step is None or step.target == until:
             return tuple(chain)
         chain.append(step.target)
         current = step.target

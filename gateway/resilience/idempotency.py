@@ -138,7 +138,10 @@ class RedisCompletionStore:
 
     async def get(self, request_id: str) -> StoredCompletion | None:
         """The stored completion, or ``None`` when absent, expired or unreadable (logged)."""
-        raw = await self._redis.get(self.key(request_id))
+        return self.decode(request_id, await self._redis.get(self.key(request_id)))
+
+    def decode(self, request_id: str, raw: bytes | str | None) -> StoredCompletion | None:
+        """A stored value read elsewhere (e.g. by a claim script), or ``None`` when absent or unreadable (logged)."""
         if raw is None:
             return None
         try:

@@ -11,6 +11,7 @@ from agents.complete import apply_outcome, attempts_of, complete, deadline_for, 
 from gateway.errors import ProviderBadRequest, StreamgateError
 from gateway.resilience.errors import AllLinksFailed
 from schemas.codes import ErrorCode
+from schemas.internal import Reservation
 from schemas.result import Attempt, ErrorInfo
 from tests.support.completers import LINK, ROUTE, ScriptedCompleter, outcome
 from tests.support.factories import make_job, make_request
@@ -89,6 +90,14 @@ async def test_a_successful_call_fills_in_the_answer() -> None:
     assert (done.input_tokens, done.output_tokens) == (12, 3) and len(done.attempt_log) == 1
     (call,) = completer.calls
     assert call.request is job.request and call.route is ROUTE and call.attempt_key == "" and call.extra_messages == ()
+    assert call.estimated_tokens is None  # no reservation: the completer counts for itself
+
+
+async def test_the_reservation_spares_the_completer_a_second_token_count() -> None:
+    completer = ScriptedCompleter([outcome("Paris.")])
+    job = make_job(route=ROUTE, reservation=Reservation(input_tokens=120, output_tokens=64, usd=0.001, at=1.0))
+    await complete(job, completer, max_request_s=30)
+    assert completer.calls[0].estimated_tokens == 184
 
 
 async def test_a_failed_chain_is_an_error_with_every_attempt() -> None:

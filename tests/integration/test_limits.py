@@ -62,16 +62,17 @@ async def test_budget_holds_under_500_concurrent_requests_and_limits_survive_a_r
         tmp_path / "limits.toml",
         f"""
 [limits.tenants.budget-co.tenant]
-{GENEROUS}
+{GENEROUS}window_s = 86400
 [limits.tenants.budget-co.users.alice]
 requests_per_window = 1000000
 tokens_per_window = 1000000000
 usd_per_day = {budget!r}
 [limits.tenants.budget-co.users.carol]
 requests_per_window = 100
-window_s = 3600
+window_s = 86400
 """,
     )
+    # Day-long windows: epoch-aligned minute windows would roll between the requests and the report now and then.
     with gateway_stack(kafka_bootstrap, redis_url, tmp_path, config_file=config) as stack:
         alice = [budget_request(text, "budget-co", "alice") for _ in range(500)]
         carol = [budget_request("count me", "budget-co", "carol") for _ in range(150)]

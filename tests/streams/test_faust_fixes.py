@@ -213,17 +213,15 @@ def test_unacked_events_of_another_partition_do_not_clamp() -> None:
 def restore_faust(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever apply_faust_fixes changes on Faust's classes is put back after the test."""
     monkeypatch.setattr(Consumer, "_new_offset", Consumer.__dict__["_new_offset"])
-    monkeypatch.setattr(
-        AIOKafkaConsumerThread,
-        "_create_worker_consumer",
-        AIOKafkaConsumerThread.__dict__["_create_worker_consumer"],
-    )
+    for name in ("_create_worker_consumer", "_highwaters"):
+        monkeypatch.setattr(AIOKafkaConsumerThread, name, AIOKafkaConsumerThread.__dict__[name])
 
 
 class StubConsumer:
     """What the stub ``original`` returns: an object the wrapper sets the fetch wait on."""
 
     _fetch_max_wait_ms = 1500
+    _fetch_min_bytes = 1
 
 
 def stub_original(calls: list[tuple[object, object]]) -> Callable[[object, object], StubConsumer]:
@@ -238,6 +236,7 @@ def stub_original(calls: list[tuple[object, object]]) -> Callable[[object, objec
 def test_apply_installs_the_commit_fix_and_commit_fix_false_restores_upstream() -> None:
     apply_faust_fixes(fetch_max_wait_ms=10)
     assert Consumer._new_offset is safe_new_offset
+    assert AIOKafkaConsumerThread._highwaters.__wrapped__ is faust_fixes._state["original_highwaters"]  # type: ignore[attr-defined]
     apply_faust_fixes(fetch_max_wait_ms=10, commit_fix=False)
     assert Consumer._new_offset is upstream_new_offset()
     apply_faust_fixes(fetch_max_wait_ms=10)
@@ -258,27 +257,28 @@ def test_applying_twice_wraps_the_original_worker_consumer_once() -> None:
 def test_the_installed_worker_consumer_gets_the_configured_fetch_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[object, object]] = []
     monkeypatch.setitem(faust_fixes._state, "original_create_worker_consumer", stub_original(calls))
-    apply_faust_fixes(fetch_max_wait_ms=7)
+    apply_faust_fixes(fetch_max_wait_ms=7, fetch_min_bytes=4096)
     thread, transport = object(), object()
     consumer = AIOKafkaConsumerThread._create_worker_consumer(thread, transport)  # type: ignore[arg-type]
     assert isinstance(consumer, StubConsumer) and consumer._fetch_max_wait_ms == 7
+    assert consumer._fetch_min_bytes == 4096
     assert calls == [(thread, transport)]
 
 
 def test_the_fetch_wait_wrapper_calls_the_original_and_overrides_its_wait() -> None:
     calls: list[tuple[object, object]] = []
     original = stub_original(calls)
-    wrapper = _with_fetch_wait(original, 25)
+    wrapper = _with_fetch_wait(original, 25, 1)
     thread, transport = object(), object()
     consumer = wrapper(thread, transport)
-    assert consumer._fetch_max_wait_ms == 25
+    assert consumer._fetch_max_wait_ms == 25 and consumer._fetch_min_bytes == 1
     assert calls == [(thread, transport)]
     assert wrapper.__wrapped__ is original  # type: ignore[attr-defined]
 
 
 async def test_aiokafka_still_keeps_its_fetch_wait_where_the_wrapper_sets_it() -> None:
-    consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1", fetch_max_wait_ms=321)
-    assert consumer._fetch_max_wait_ms == 321
+    consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1", fetch_max_wait_ms=321, fetch_min_bytes=7)
+    assert consumer._fetch_max_wait_ms == 321 and consumer._fetch_min_bytes == 7
 
 
 @pytest.mark.usefixtures("restore_faust")

@@ -15,7 +15,7 @@ from schemas.request import LLMRequest
 from schemas.result import ErrorInfo
 from streams.ledger import Ledger
 from streams.limits_ledger import LimitsLedger, user_key
-from streams.records import RequestRecord, record_key
+from streams.records import RequestRecord, load_record, record_key
 from tests.support.factories import make_request, make_settlement
 
 # Settlement charges the day current at settlement (time.time()), so admissions happen "now" too.
@@ -50,7 +50,7 @@ class Books:
         return UsageState.from_dict(self.usage[key])
 
     def stored(self, request: LLMRequest) -> RequestRecord:
-        return RequestRecord.from_doc(self.records[record_key(request.tenant, request.id)])
+        return load_record(self.records[record_key(request.tenant, request.id)])
 
 
 def hello(**fields: Any) -> LLMRequest:
@@ -151,7 +151,7 @@ def test_without_limits_admission_only_records_a_timestamped_reservation() -> No
     admission = Ledger(records).admit(request, 0, None, NOW)
     assert admission.reservation is not None and admission.reservation.tokens == 0
     assert admission.reservation.at == NOW
-    assert RequestRecord.from_doc(records[record_key(request.tenant, request.id)]).state == "reserved"
+    assert load_record(records[record_key(request.tenant, request.id)]).state == "reserved"
 
 
 def test_mark_moves_a_record_and_ignores_a_missing_one(settings: Settings) -> None:

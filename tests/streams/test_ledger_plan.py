@@ -62,6 +62,24 @@ def test_plan_settle(existing: RequestRecord | None, reemit: bool, emitting_here
     assert plan_settle(existing, reemit, emitting_here) is expected
 
 
+@pytest.mark.parametrize(
+    ("existing", "expected"),
+    [
+        pytest.param(record("reserved"), SettlePlan.APPLY_ONLY, id="reserved-applies-without-emitting"),
+        pytest.param(None, SettlePlan.SKIP, id="no-record-nothing-to-release"),
+        pytest.param(record("settled"), SettlePlan.SKIP, id="settled-already-applied"),
+        pytest.param(record("done"), SettlePlan.SKIP, id="done-already-applied"),
+        pytest.param(record("rejected"), SettlePlan.SKIP, id="rejected-reserved-nothing"),
+    ],
+)
+def test_a_delivered_hand_over_only_ever_applies_an_open_reservation(
+    existing: RequestRecord | None, expected: SettlePlan
+) -> None:
+    """A worker that lost the partition after delivering hands the usage over: never a second result."""
+    for reemit, emitting_here in ((False, False), (True, True)):
+        assert plan_settle(existing, reemit, emitting_here, delivered=True) is expected
+
+
 @pytest.mark.parametrize("state", get_args(RecordState))
 def test_every_record_state_has_a_screen_plan(state: str) -> None:
     assert isinstance(plan_screen(record(state), OFFSET, False), ScreenPlan)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from gateway.settings import TopicNames
-from streams.topology import EDGES, STAGES, describe
+from streams.topology import EDGES, STAGES, describe, inproc_chain
 
 # The edges that must be topics: the public contract, and the hops into the two stages that own the ledger
 # tables (screen writes reservations, account settles them), which re-key by tenant.
@@ -37,6 +37,12 @@ def test_internal_topics_are_the_configured_ones_keyed_by_tenant() -> None:
     assert internal[("intake", "screen")].topic == names.admit
     assert internal[("validate", "account")].topic == names.settle
     assert all(e.key == "tenant" for e in internal.values())
+
+
+def test_settlement_is_in_place_with_the_settle_topic_as_the_fallback() -> None:
+    kinds = {e.kind for e in EDGES if (e.source, e.target) == ("validate", "account")}
+    assert kinds == {"inproc", "kafka"}
+    assert inproc_chain("screen") == ("cache", "route", "complete", "validate")
 
 
 def test_in_process_edges_have_no_topic_or_key() -> None:

@@ -31,6 +31,7 @@ class Call:
     deadline: float
     extra_messages: tuple[ChatMessage, ...]
     attempt_key: str
+    estimated_tokens: int | None = None
 
 
 @dataclass
@@ -48,8 +49,9 @@ class ScriptedCompleter:
         deadline: float,
         extra_messages: tuple[ChatMessage, ...] = (),
         attempt_key: str = "",
+        estimated_tokens: int | None = None,
     ) -> CompletionOutcome:
-        self.calls.append(Call(request, route, deadline, extra_messages, attempt_key))
+        self.calls.append(Call(request, route, deadline, extra_messages, attempt_key, estimated_tokens))
         step = self.script[len(self.calls) - 1]
         if isinstance(step, BaseException):
             raise step
