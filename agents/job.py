@@ -28,8 +28,9 @@ class Route:
 class Job:
     """A request travelling through cache -> route -> complete -> validate inside one worker.
 
-    ``source`` is the Kafka event the request was admitted from: it is acked only once the job's settlement has
-    been delivered to the account topic, which is what keeps in-process edges at-least-once.
+    ``source`` is the Kafka event the request was admitted from: it is acked only once what settles the job is on
+    the broker (its result and usage event when settled in place, else its settlement on the settle topic), which
+    is what keeps in-process edges at-least-once.
     """
 
     request: LLMRequest

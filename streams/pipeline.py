@@ -147,7 +147,7 @@ async def _or_dead_letter(
 
 
 def _stage_agent(p: Pipeline, name: str, concurrency: int, fn: StageFn, source: Any, following: Any | None) -> None:
-    """An in-process stage: run ``fn``, then hand the job on (or, once finished or last, to the account topic)."""
+    """An in-process stage: run ``fn``, then hand the job on (or, once finished or last, to settlement)."""
 
     async def stage(stream: Any) -> None:
         async for job in stream:
