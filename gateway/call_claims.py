@@ -3,9 +3,8 @@
 Within a worker, duplicates share one call (:class:`gateway.resilience.idempotency.SingleFlight`). Across workers
 the same id can be in flight twice only during a rebalance: the worker losing a partition may still be calling
 while the new owner replays the event. The first to claim the id calls; the other waits for its stored completion,
-and calls itself only if the claim lapses without one (the claimant failed or died; the claim expires with the
-claim is a short lease, renewed while the call runs, so a worker killed mid-call blocks the other for at most one
-lease).
+and calls itself only if the claim lapses without one (the claimant failed or died: a claim is a short lease,
+renewed while the call runs, so a worker killed mid-call blocks the other for at most one lease).
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ class RedisCallClaims:
         self._store_and_release = client.register_script(_STORE_AND_RELEASE)
 
     async def claim(self, key: str) -> bool:
-        """True when this worker now holds the claim on ``key`` (a lease of ``lease_s``; see :meth:`held`)."""
+        """True when this worker now holds the claim on ``key`` (a lease of ``lease_s``; see :meth:`hold`)."""
         return bool(await self._redis.set(self.prefix + key, self._token, px=int(self.lease_s * 1000), nx=True))
 
     async def claim_unless_stored(self, key: str, stored_name: str) -> tuple[bytes | None, bool]:

@@ -159,7 +159,7 @@ class GatewayCompleter:
         try:
             await self._claims.release(key)
         except (RedisError, OSError) as exc:
-            log.warning("could not release the call claim on %s (it expires with the deadline): %s", key, exc)
+            log.warning("could not release the call claim on %s (it expires with its lease): %s", key, exc)
 
     async def _call(
         self,

@@ -4,7 +4,8 @@ Faust sends a table's changelog records through a producer buffer nothing waits 
 as soon as the event is acked, and on a rebalance it stops flushing that buffer after a 0.1 s stall. So a worker
 that is killed, or loses a partition, at the wrong moment leaves an offset committed (or a partition's new owner
 recovering the table) without a table write the event made: a budget or rate count that no replay restores.
-Measured before this barrier: a tenant admitted 21 requests against a limit of 20 after a partition moved.
+(The over-admission seen after partition moves had another cause, :mod:`streams.end_offsets`; this closes the
+remaining window.)
 
 :class:`ChangelogBarrier` tracks every changelog record in flight. Before offsets are committed, and before a
 revoked partition is released, it waits for the records sent until then to be acknowledged by the broker.

@@ -92,7 +92,7 @@ def _with_true_highwaters(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def apply_faust_fixes(*, fetch_max_wait_ms: int, fetch_min_bytes: int = 1, commit_fix: bool = True) -> None:
-    """Install both fixes (idempotent). ``commit_fix=False`` restores upstream's commit logic, which exists only
+    """Install the three fixes (idempotent). ``commit_fix=False`` restores upstream's commit logic, which exists only
     so a test can show the event loss the fix prevents."""
     if faust.__version__ not in SUPPORTED_FAUST_VERSIONS:
         raise RuntimeError(
