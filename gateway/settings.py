@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from gateway.catalog import DEFAULT_ALIASES, DEFAULT_MODELS, ModelSpec
 from gateway.errors import ConfigError
+from gateway.event_loop import EventLoopKind
 from gateway.limits.policy import LimitsConfig
 from gateway.resilience.config import ResilienceSettings
 
@@ -114,6 +115,9 @@ class Settings(BaseSettings):
         "(saves the streamgate.settle hop); off: always through the settle topic.",
     )
     producer_linger_ms: int = Field(default=2, ge=0)
+    event_loop: EventLoopKind = Field(
+        default="uvloop", description="Event loop of the worker and the simulator: uvloop (C) or asyncio."
+    )
     producer_max_batch_size: int = Field(default=1024 * 1024, gt=0)
     data_dir: Path = Path(".streamgate")
     web_port: int = Field(default=6066, ge=0, description="Faust web server (metrics, status); 0 disables it.")

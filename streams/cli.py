@@ -79,11 +79,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         run_worker(settings, loglevel=args.loglevel)
         return 0
     if command == "simulate":
+        from gateway.event_loop import install_event_loop
         from gateway.simulator.config import SimulatorConfig
         from gateway.simulator.server import run
 
         overrides = {} if args.latency_ms is None else {"latency_ms": args.latency_ms}
         sim = settings.simulator
+        install_event_loop(settings.event_loop)
         run(args.host or sim.host, args.port or sim.port, SimulatorConfig.from_settings(sim, **overrides))
         return 0
     if command == "dev":

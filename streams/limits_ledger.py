@@ -8,7 +8,6 @@ Faust's windowed tables return the newest window on read and expire keys without
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from agents.route import choose_route
@@ -29,7 +28,7 @@ def _load(doc: dict[str, Any] | None) -> UsageState:
 
 
 def _dump(state: UsageState) -> dict[str, Any]:
-    return dataclasses.asdict(state)
+    return state.to_dict()
 
 
 def user_key(tenant: str, user: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import faust
 
 from gateway.errors import ConfigError
+from gateway.event_loop import install_event_loop
 from gateway.settings import Settings
 from streams import metrics
 from streams.app import create_app
@@ -61,6 +62,7 @@ def _add_pages(app: faust.App, pipeline: Pipeline) -> None:
         completer = pipeline.services.completer
         return web_view.json(
             {
+                "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
                 "in_flight": len(pipeline.in_flight),
                 "assigned_partitions": sorted(
                     tp.partition for tp in app.consumer.assignment() if tp.topic == pipeline.settings.topics.admit
@@ -76,6 +78,7 @@ def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
     bootstrap = settings.kafka_bootstrap_servers
     if not bootstrap:
         raise ConfigError("KAFKA_BOOTSTRAP_SERVERS is not set (use `streamgate dev` for an embedded broker)")
+    install_event_loop(settings.event_loop)
     asyncio.run(ensure_topics(bootstrap, topic_specs(settings), replication_factor=settings.replication_factor))
     app, _ = build_worker_app(settings, bootstrap)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)

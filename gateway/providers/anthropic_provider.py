@@ -7,6 +7,7 @@ import json
 from typing import cast
 
 import anthropic
+import httpx2
 import orjson
 from anthropic.types import MessageParam
 
@@ -24,6 +25,7 @@ from gateway.providers.error_mapping import map_sdk_error
 
 ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com"
 SCHEMA_TOOL_NAME = "output"
+MESSAGES_PATH = "/v1/messages"
 
 
 class AnthropicProvider:
@@ -66,18 +68,14 @@ class AnthropicProvider:
             raise missing_key_error(self.name, call.model, "ANTHROPIC_API_KEY")
         try:
             async with asyncio.timeout(call.timeout_s):
-                # As in the OpenAI adapter: the body goes in ``extra_body`` (merged unchanged) because the SDK's
-                # typed-params transform costs more CPU than the rest of a request's work, and we parse the raw
-                # body ourselves instead of building the SDK's models.
-                raw = await self._client.messages.with_raw_response.create(
-                    model=call.model,
-                    messages=[],
-                    max_tokens=call.max_tokens,
-                    extra_body=_body(call),
-                    extra_headers=request_headers(call),
-                    timeout=call.timeout_s,
+                # As in the OpenAI adapter: the SDK's raw ``post`` route, and we parse the body ourselves.
+                response = await self._client.post(
+                    MESSAGES_PATH,
+                    body={"model": call.model, "max_tokens": call.max_tokens, **_body(call)},
+                    cast_to=httpx2.Response,
+                    options={"headers": request_headers(call), "timeout": call.timeout_s},
                 )
-                document = orjson.loads(raw.http_response.content)
+                document = orjson.loads(response.content)
         except Exception as exc:
             raise map_sdk_error(exc, provider=self.name, model=call.model) from exc
         return self._to_completion(call, document)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import cast
 
+import httpx2
 import openai
 import orjson
 from openai.types.chat import ChatCompletionMessageParam
@@ -24,6 +25,7 @@ from gateway.providers.error_mapping import map_sdk_error
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 SCHEMA_NAME = "output"
+CHAT_COMPLETIONS_PATH = "/chat/completions"
 
 
 class OpenAIProvider:
@@ -65,18 +67,17 @@ class OpenAIProvider:
             raise missing_key_error(self.name, call.model, "OPENAI_API_KEY")
         try:
             async with asyncio.timeout(call.timeout_s):
-                # The body goes in ``extra_body``, which the SDK merges into the request as it is: its typed-params
-                # transform walks every message through TypedDict unions and cost ~1 ms of CPU per call (measured
-                # with cProfile), more than the rest of the pipeline's work on a request. The body is plain JSON.
-                raw = await self._client.chat.completions.with_raw_response.create(
-                    model=call.model,
-                    messages=[],
-                    extra_body=_body(call),
-                    extra_headers=request_headers(call),
-                    timeout=call.timeout_s,
+                # The SDK's documented raw route (``client.post`` with ``cast_to=httpx.Response``): its auth,
+                # headers, timeouts and error mapping, without the typed-params transform and model construction
+                # that ``chat.completions.create`` adds (~1.2 ms of CPU per call, more than the rest of the
+                # pipeline's work on a request; measured with cProfile). The body is plain JSON already.
+                response = await self._client.post(
+                    CHAT_COMPLETIONS_PATH,
+                    body={"model": call.model, **_body(call)},
+                    cast_to=httpx2.Response,
+                    options={"headers": request_headers(call), "timeout": call.timeout_s},
                 )
-                # Parsing the body ourselves skips the SDK's model construction (~0.3 ms per call profiled).
-                document = orjson.loads(raw.http_response.content)
+                document = orjson.loads(response.content)
         except Exception as exc:
             raise map_sdk_error(exc, provider=self.name, model=call.model) from exc
         return self._to_completion(call, document)

@@ -46,10 +46,18 @@ async def answer(stack: DevStack, doc: dict[str, Any]) -> dict[str, Any]:
     return (await results_for(stack, [doc["id"]]))[doc["id"]][0]
 
 
-def breaker(stack: DevStack, model: str) -> dict[str, Any]:
+def worker_status(stack: DevStack) -> dict[str, Any]:
     with urllib.request.urlopen(f"http://127.0.0.1:{stack.worker_ports[0]}/status", timeout=5) as r:
-        status = json.load(r)
-    return next(b for b in status["breakers"] if b["model"] == model)
+        status: dict[str, Any] = json.load(r)
+    return status
+
+
+def breaker(stack: DevStack, model: str) -> dict[str, Any]:
+    return next(b for b in worker_status(stack)["breakers"] if b["model"] == model)
+
+
+def test_the_worker_runs_on_the_configured_event_loop(stack: DevStack) -> None:
+    assert worker_status(stack)["event_loop"] == stack.settings.event_loop == "uvloop"
 
 
 async def test_provider_down_falls_back_to_the_next_link(stack: DevStack) -> None:

@@ -33,6 +33,12 @@ def test_json_round_trip(state: UsageState) -> None:
     assert decode(encode(state)) == state
 
 
+@pytest.mark.parametrize("state", [UsageState(), POPULATED])
+def test_dict_round_trip_matches_asdict(state: UsageState) -> None:
+    assert state.to_dict() == dataclasses.asdict(state)
+    assert UsageState.from_dict(state.to_dict()) == state
+
+
 def test_json_is_small_and_readable() -> None:
     data = POPULATED.to_json()
     assert len(data) < 256

@@ -67,6 +67,12 @@ class FakeAssignor:
 class FakeApp:
     assignor: FakeAssignor
     rebalancing: bool = False
+    rebalancing_count: int = 0
+
+    def reassign(self, actives: set[TP]) -> None:
+        """A finished rebalance: Faust counts it, then the assignment changes."""
+        self.rebalancing_count += 1
+        self.assignor.actives = actives
 
 
 @dataclass
@@ -162,12 +168,25 @@ async def test_a_partition_lost_before_delivery_hands_the_usage_to_its_new_owner
 async def test_the_new_owner_applies_a_handed_over_settlement_without_a_second_result(world: World) -> None:
     settlement = world.admitted().model_copy(update={"delivered": True})
     event = AdmitEvent(Message("streamgate.settle", 3))
-    world.app.assignor.actives.add(TP("streamgate.settle", 3))
+    world.app.reassign({TP(ADMIT, 3), TP("streamgate.settle", 3)})
     await world.accountant.settle(settlement, event, world.release, in_place=False)
     assert world.state(settlement) == "done" and world.in_flight() == 0 and event.acks == 1
     assert not world.topics.results.sent and not world.topics.usage.sent
     await world.accountant.settle(settlement, event, world.release, in_place=False)  # a replay changes nothing
     assert world.state(settlement) == "done" and event.acks == 2 and not world.topics.results.sent
+
+
+async def test_ownership_follows_each_rebalance(world: World) -> None:
+    event = AdmitEvent()
+    assert world.accountant.owns(event)
+    world.app.rebalancing = True
+    assert not world.accountant.owns(event)
+    world.app.rebalancing = False
+    world.app.reassign({TP(ADMIT, 4)})
+    assert not world.accountant.owns(event)
+    assert world.accountant.owns(AdmitEvent(Message(ADMIT, 4)))
+    world.app.reassign({TP(ADMIT, 3)})
+    assert world.accountant.owns(event)
 
 
 async def test_a_failed_delivery_leaves_the_reservation_and_the_event_unacked(world: World) -> None:
