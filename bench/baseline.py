@@ -46,9 +46,10 @@ async def baseline(
         throughput: list[float] = []
         for run in range(runs):
             for rate in rates:
-                payloads = misses(tag, f"l{run}-{rate:.0f}", int(rate * duration_s))
+                payloads = misses(tag, f"l{run}-{rate:.0f}", int(rate * duration_s), keyed=False)
                 latency[rate].append(await fixed_rate(producer, source, tap, payloads, rate, timeout_s=20))
-            result = await fixed_rate(producer, source, tap, misses(tag, f"b{run}", blast), 0, timeout_s=60)
+            blast_payloads = misses(tag, f"b{run}", blast, keyed=False)
+            result = await fixed_rate(producer, source, tap, blast_payloads, 0, timeout_s=60)
             throughput.append(result.completion_rate if result.answered == result.sent else float("nan"))
             print(
                 f"    run {run + 1}: {throughput[-1]:,.0f} msg/s blast; "
@@ -80,7 +81,7 @@ async def _wait_echo(producer: Any, source: str, tap: Tap, tag: str, timeout_s: 
     deadline = time.monotonic() + timeout_s
     attempt = 0
     while time.monotonic() < deadline:
-        probes = misses(tag, f"p{attempt}", 16)
+        probes = misses(tag, f"p{attempt}", 16, keyed=False)
         await offer(producer, source, probes, 0)
         arrived = await tap.wait_for([p.id for p in probes], timeout_s=3)
         if len(arrived) == len(probes):

@@ -2,8 +2,10 @@
 
 Every record carries the time its producer appended it, so for one request the gateway's own topics give a
 timeline: due (client) -> ``streamgate.admit`` record (intake sent it) -> ``llm.results`` record (account sent it)
--> arrival at the client. Each segment is one topic hop plus the stages that consumed it (a request is settled in
-the worker that screened it, so ``streamgate.settle`` is not on the way unless its partition moved):
+-> arrival at the client. These requests are unkeyed, so each one takes the admit hop (a request keyed by tenant
+skips it: ``intake`` and the admit hop become one consume). Each segment is one topic hop plus the stages that
+consumed it (a request is settled in the worker that screened it, so ``streamgate.settle`` is not on the way
+unless its partition moved):
 
 =================  ==========================================================================================
 ``intake``         llm.requests hop + intake (parse, validate, re-key by tenant, send)
@@ -56,7 +58,8 @@ async def hop_breakdown(
     timed = 0
     try:
         for run in range(runs):
-            payloads = misses(tag, f"h{run}", int(rate * duration_s))
+            # Unkeyed, so that every request crosses streamgate.admit and the intake hop can be timed.
+            payloads = misses(tag, f"h{run}", int(rate * duration_s), keyed=False)
             ids = [p.id for p in payloads]
             due = await _offer_and_wait(producer, topics.requests, results, payloads, rate)
             got_admit = await admit.wait_for(ids, timeout_s=5)

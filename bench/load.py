@@ -19,16 +19,19 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from streams.direct import partition_for
+
 TICK_S = 0.005
 Parse = Callable[[bytes], tuple[str, Any] | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Payload:
-    """One message to publish: the id its answer will carry and the serialized value."""
+    """One message to publish: the id its answer will carry, the serialized value and the record key."""
 
     id: str
     value: bytes
+    key: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,18 +168,25 @@ async def offer(producer: AIOKafkaProducer, topic: str, payloads: Sequence[Paylo
 async def _publish(
     producer: AIOKafkaProducer, topic: str, partitions: Sequence[int], chunk: Sequence[Payload], tick: int
 ) -> list[asyncio.Future[Any]]:
-    """``chunk`` as record batches on one partition (the next one each tick); returns the delivery futures.
+    """``chunk`` as record batches; returns the delivery futures.
 
-    One batch per tick, not one per partition: the embedded broker's fetch cost grows with the number of
-    record batches in a partition, so many tiny batches would slow down everything that reads the topic.
+    Keyed payloads go to their key's partition (Kafka's default partitioner, as any client's would), one batch
+    per partition; unkeyed ones all go to one partition, the next one each tick. Not one batch per partition for
+    those: the embedded broker's fetch cost grows with the number of record batches in a partition, so many tiny
+    batches would slow down everything that reads the topic.
     """
-    partition = partitions[tick % len(partitions)]
-    futures: list[asyncio.Future[Any]] = []
-    batch = producer.create_batch()
+    by_partition: dict[int, list[Payload]] = {}
+    spread = partitions[tick % len(partitions)]
     for payload in chunk:
-        if batch.append(key=None, value=payload.value, timestamp=None) is None:
-            futures.append(await producer.send_batch(batch, topic, partition=partition))
-            batch = producer.create_batch()
-            batch.append(key=None, value=payload.value, timestamp=None)
-    futures.append(await producer.send_batch(batch, topic, partition=partition))
+        partition = spread if payload.key is None else partition_for(payload.key, len(partitions))
+        by_partition.setdefault(partition, []).append(payload)
+    futures: list[asyncio.Future[Any]] = []
+    for partition, payloads in by_partition.items():
+        batch = producer.create_batch()
+        for payload in payloads:
+            if batch.append(key=payload.key, value=payload.value, timestamp=None) is None:
+                futures.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = producer.create_batch()
+                batch.append(key=payload.key, value=payload.value, timestamp=None)
+        futures.append(await producer.send_batch(batch, topic, partition=partition))
     return futures

@@ -68,20 +68,27 @@ def request_bytes(request_id: str, prompt: Prompt, *, user: str | None = None) -
     return orjson.dumps(doc)
 
 
-def payloads(tag: str, batch: str, items: Sequence[Prompt], *, rotate_users: bool = False) -> list[Payload]:
-    """One request per prompt with ids ``{tag}-{batch}-{n}``; ``rotate_users`` varies the asking user."""
+def payloads(
+    tag: str, batch: str, items: Sequence[Prompt], *, rotate_users: bool = False, keyed: bool = True
+) -> list[Payload]:
+    """One request per prompt with ids ``{tag}-{batch}-{n}``; ``rotate_users`` varies the asking user.
+
+    ``keyed``: the record key is the tenant, as the README recommends (the gateway then screens the request
+    where it lands); unkeyed requests take the re-keying hop through ``streamgate.admit``.
+    """
     out: list[Payload] = []
     for n, prompt in enumerate(items):
         user = f"u{(n // TENANTS) % USERS_PER_TENANT}" if rotate_users else None
         request_id = f"{tag}-{batch}-{n}"
-        out.append(Payload(request_id, request_bytes(request_id, prompt, user=user)))
+        key = prompt.tenant.encode() if keyed else None
+        out.append(Payload(request_id, request_bytes(request_id, prompt, user=user), key))
     LLMRequest.model_validate_json(out[0].value)  # the events follow the wire contract
     return out
 
 
-def misses(tag: str, batch: str, count: int) -> list[Payload]:
+def misses(tag: str, batch: str, count: int, *, keyed: bool = True) -> list[Payload]:
     """``count`` requests with prompts never asked before (cache misses)."""
-    return payloads(tag, batch, prompts(f"{tag}{batch}", count))
+    return payloads(tag, batch, prompts(f"{tag}{batch}", count), keyed=keyed)
 
 
 def replays(tag: str, batch: str, items: Sequence[Prompt], count: int) -> list[Payload]:

@@ -114,6 +114,11 @@ class Settings(BaseSettings):
         description="Settle in the worker that screened a request while it owns the tenant's partition "
         "(saves the streamgate.settle hop); off: always through the settle topic.",
     )
+    direct_screening: bool = Field(
+        default=True,
+        description="Screen requests keyed by tenant where they arrive when the request topic has `partitions` "
+        "partitions (saves the streamgate.admit hop); off: every request takes the hop.",
+    )
     producer_linger_ms: int = Field(default=2, ge=0)
     event_loop: EventLoopKind = Field(
         default="uvloop", description="Event loop of the worker and the simulator: uvloop (C) or asyncio."

@@ -63,11 +63,19 @@ class GatewayClient:
             await asyncio.sleep(0.05)
         raise TimeoutError(f"topic {topic} has no partitions")
 
-    async def publish(self, requests: Iterable[LLMRequest], *, key: bytes | None = None) -> None:
-        """Publish requests (keyed by ``key``, or unkeyed) and wait until the broker has them."""
+    async def publish(self, requests: Iterable[LLMRequest], *, keyed: bool = True) -> None:
+        """Publish requests and wait until the broker has them.
+
+        ``keyed``: each record's key is its tenant (the gateway then screens it where it lands, skipping a hop);
+        otherwise unkeyed.
+        """
         assert self._producer is not None
         futures = [
-            await self._producer.send(self.requests_topic, value=r.model_dump_json(exclude_none=True).encode(), key=key)
+            await self._producer.send(
+                self.requests_topic,
+                value=r.model_dump_json(exclude_none=True).encode(),
+                key=r.tenant.encode() if keyed else None,
+            )
             for r in requests
         ]
         await asyncio.gather(*futures)

@@ -21,7 +21,12 @@ LATENCY = Histogram(
 DEAD_LETTERS = Counter(
     "streamgate_dead_letters_total", "Events sent to the dead-letter topic", ["reason"], registry=REGISTRY
 )
-SCREENED = Counter("streamgate_screened_total", "Admit events by screening plan", ["plan"], registry=REGISTRY)
+SCREENED = Counter("streamgate_screened_total", "Requests screened, by screening plan", ["plan"], registry=REGISTRY)
+DIRECT_SCREENED = Counter(
+    "streamgate_direct_screened_total",
+    "Requests screened straight from the request topic (keyed by tenant), skipping the admit hop",
+    registry=REGISTRY,
+)
 PROVIDER_ATTEMPTS = Counter(
     "streamgate_provider_attempts_total",
     "Provider attempts",

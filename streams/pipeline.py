@@ -32,6 +32,7 @@ from streams.accounting import Accountant
 from streams.channels import stage_channel
 from streams.dead_letters import dead_letter, rejection_for_invalid
 from streams.delivery import after_delivery, send
+from streams.direct import direct_position, screens_directly
 from streams.event_context import acting_for
 from streams.ledger import Ledger
 from streams.ledger_plan import ScreenPlan, plan_screen
@@ -70,7 +71,6 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
     ledger = Ledger(records, LimitsLedger(usage, settings), RecordExpiry(settings.ledger_retention_s))
     accountant = Accountant(app, settings, topics, ledger)
     pipeline = Pipeline(app, settings, services, topics, ledger, accountant, guards=build_guards(settings))
-    _intake_agent(pipeline)
     # name -> (actors, stage function); the order and the edges come from streams.topology.
     available: dict[str, tuple[int, StageFn]] = {
         "cache": (256, lambda job: cache_stage.lookup(job, services.cache, settings)),
@@ -89,6 +89,7 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
     for index, (name, concurrency, fn) in enumerate(stages):
         following = channels[index + 1] if index + 1 < len(channels) else None
         _stage_agent(pipeline, name, concurrency, fn, channels[index], following)
+    _intake_agent(pipeline, channels[0])
     _screen_agent(pipeline, channels[0])
     _account_agent(pipeline)
     return pipeline
@@ -103,17 +104,18 @@ async def _route(job: Job, settings: Settings) -> Job:
     return job.evolve(route=route)
 
 
-def _intake_agent(p: Pipeline) -> None:
-    """llm.requests -> (validate) -> streamgate.admit keyed by tenant; bad events -> llm.dlq."""
+def _intake_agent(p: Pipeline, first_stage: Any) -> None:
+    """llm.requests -> (validate) -> streamgate.admit keyed by tenant, or screened here when already on the
+    tenant's partition (:mod:`streams.direct`); bad events -> llm.dlq. One actor: screening writes the tables."""
 
     async def intake(stream: Any) -> None:
         async for event in stream.noack().events():
-            await _or_dead_letter(p, event, "intake", _intake_one)
+            await _or_dead_letter(p, event, "intake", lambda p, event: _intake_one(p, event, first_stage))
 
     p.app.agent(p.topics.requests, name="streamgate.intake", concurrency=1)(intake)
 
 
-async def _intake_one(p: Pipeline, event: Any) -> None:
+async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
     message = event.message
     try:
         request = intake_stage.parse_request(event.value)
@@ -127,6 +129,16 @@ async def _intake_one(p: Pipeline, event: Any) -> None:
         after_delivery(futures, event.ack, what=f"dead letter of offset {message.offset}")
         return
     received = int((message.timestamp or time.time()) * 1000)
+    if p.settings.direct_screening and screens_directly(
+        key=message.key,
+        partition=message.partition,
+        tenant=request.tenant,
+        topic_partitions=p.app.consumer.topic_partitions(message.topic),
+        table_partitions=p.settings.partitions,
+    ):
+        metrics.DIRECT_SCREENED.inc()
+        await _screen_request(p, event, request, direct_position(message.offset), received, first_stage)
+        return
     headers = [(RECEIVED_HEADER, str(received).encode())]
     future = await send(p.topics.admit, request.tenant.encode(), event.value, headers=headers)
     after_delivery([future], event.ack, what=f"request {request.id}")
@@ -204,12 +216,18 @@ def _screen_agent(p: Pipeline, first_stage: Any) -> None:
 
 
 async def _screen_one(p: Pipeline, event: Any, first_stage: Any) -> None:
-    message = event.message
     request = LLMRequest.model_validate_json(event.value)
-    received_ms = _received_ms(event)
+    await _screen_request(p, event, request, event.message.offset, _received_ms(event), first_stage)
+
+
+async def _screen_request(
+    p: Pipeline, event: Any, request: LLMRequest, position: int, received_ms: int, first_stage: Any
+) -> None:
+    """Screen ``request`` from ``event`` (on the tenant's partition); ``position`` tells redeliveries apart."""
+    message = event.message
     key = record_key(request.tenant, request.id)
     record = p.ledger.record(request)
-    plan = plan_screen(record, message.offset, key in p.in_flight)
+    plan = plan_screen(record, position, key in p.in_flight)
     metrics.SCREENED.labels(plan=plan.value).inc()
     if plan in (ScreenPlan.SKIP, ScreenPlan.DROP):
         event.ack()
@@ -218,7 +236,7 @@ async def _screen_one(p: Pipeline, event: Any, first_stage: Any) -> None:
     if plan is ScreenPlan.DECIDE:
         now = time.time()
         refusal = screen_stage.precheck(request, len(event.value), p.guards, int(now * 1000))
-        admission = p.ledger.admit(request, message.offset, refusal, now, partition=message.partition)
+        admission = p.ledger.admit(request, position, refusal, now, partition=message.partition)
         if admission.error is not None:
             await _finish(p, job.fail(admission.error, status=admission.status))
             return
@@ -226,7 +244,7 @@ async def _screen_one(p: Pipeline, event: Any, first_stage: Any) -> None:
     elif plan is ScreenPlan.REPLAY_REJECTION:
         assert record is not None and record.error is not None
         status: ResultStatus = "error" if record.status == "error" else "rejected"
-        await _finish(p, job.fail(record.error, status=status).evolve(reemit=record.offset != message.offset))
+        await _finish(p, job.fail(record.error, status=status).evolve(reemit=record.offset != position))
         return
     elif plan is ScreenPlan.RESUME:
         assert record is not None

@@ -27,7 +27,8 @@ REJECTED_STATES: frozenset[str] = frozenset({"rejected", "rejected_done"})
 
 @dataclass(frozen=True, slots=True)
 class RequestRecord:
-    """The ledger's memory of one request id. ``offset`` is the admit-topic offset that created it."""
+    """The ledger's memory of one request id. ``offset`` is the position of the event that created it
+    (its admit-topic offset, or :func:`streams.direct.direct_position` of its request-topic offset)."""
 
     state: RecordState
     offset: int

@@ -4,9 +4,11 @@ A topic hop costs ~12-20 ms and a Faust hop tops out near 2-3k events/s on this 
 topic only where the key, the state owner or the concurrency changes; elsewhere it is an in-process channel, and
 at-least-once delivery is kept by acking the source event only once what settles the job is on the broker.
 
-validate -> account is both: a request is settled in the worker that screened it while that worker still owns the
-tenant's partition (the usual case: no hop), and through ``streamgate.settle`` to the partition's new owner when a
-rebalance moved it during the call.
+intake -> screen is both: a request the client keyed by its tenant lands on the partition that owns the tenant's
+table rows and is screened where it is (no hop, :mod:`streams.direct`); any other request is re-keyed through
+``streamgate.admit``. validate -> account is both too: a request is settled in the worker that screened it while
+that worker still owns the tenant's partition (the usual case: no hop), and through ``streamgate.settle`` to the
+partition's new owner when a rebalance moved it during the call.
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ EDGES: tuple[Edge, ...] = (
         "streamgate.admit",
         "tenant",
         "re-key: limit tables are per tenant/user and must be owned by exactly one partition",
+    ),
+    Edge(
+        "intake",
+        "screen",
+        "inproc",
+        "-",
+        "-",
+        "keyed by tenant already (default partitioner, co-partitioned topic): no key or owner change",
     ),
     Edge("screen", "cache", "inproc", "-", "-", "same process; concurrency fans out from 1 to many"),
     Edge("cache", "route", "inproc", "-", "-", "no key, owner or concurrency change"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.integration.helpers import duplicates, publish, request, results_for
 from tests.support.gateway import gateway_stack, simulator_stats
 from tests.support.kafka import consume_until
@@ -16,10 +18,13 @@ from tests.support.kafka import consume_until
 FAST_COMMITS = {"STREAMGATE_COMMIT_INTERVAL_S": "0.2"}
 
 
-async def _kill_with_slow_call_in_flight(stack, slow_ms: int):  # type: ignore[no-untyped-def]
+async def _kill_with_slow_call_in_flight(stack, slow_ms: int, *, keyed: bool = False):  # type: ignore[no-untyped-def]
     slow = request(f"take your time #sim:sleep_ms={slow_ms}")
     fast = [request(f"quick {i}") for i in range(19)]
-    await publish(stack, [slow, *fast])  # one tenant: one partition; the slow request has the lowest offset
+    # One tenant: one partition (of streamgate.admit, or of llm.requests when keyed by the tenant and screened
+    # there directly); the slow request has the lowest offset.
+    keys = [slow["tenant"].encode()] * 20 if keyed else None
+    await publish(stack, [slow, *fast], keys)
     await results_for(stack, [d["id"] for d in fast], timeout_s=30)
     await asyncio.sleep(1.5)  # several commit intervals pass while the slow call is still running
     stack.kill("worker-0")
@@ -27,11 +32,12 @@ async def _kill_with_slow_call_in_flight(stack, slow_ms: int):  # type: ignore[n
     return slow, fast
 
 
+@pytest.mark.parametrize("keyed", [False, True], ids=["via-admit", "screened-directly"])
 async def test_sigkill_with_a_slow_call_in_flight_answers_every_request_once(
-    kafka_bootstrap: str, redis_url: str, tmp_path: Path
+    kafka_bootstrap: str, redis_url: str, tmp_path: Path, keyed: bool
 ) -> None:
     with gateway_stack(kafka_bootstrap, redis_url, tmp_path, extra_env=FAST_COMMITS) as stack:
-        slow, fast = await _kill_with_slow_call_in_flight(stack, slow_ms=6000)
+        slow, fast = await _kill_with_slow_call_in_flight(stack, slow_ms=6000, keyed=keyed)
         found = await results_for(stack, [slow["id"]], timeout_s=60)
         await asyncio.sleep(2.0)  # time for any replayed duplicate to surface
         found = await results_for(stack, [slow["id"], *(d["id"] for d in fast)])

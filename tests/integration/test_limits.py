@@ -76,7 +76,9 @@ window_s = 86400
     with gateway_stack(kafka_bootstrap, redis_url, tmp_path, config_file=config) as stack:
         alice = [budget_request(text, "budget-co", "alice") for _ in range(500)]
         carol = [budget_request("count me", "budget-co", "carol") for _ in range(150)]
-        await publish(stack, alice + carol)
+        # alice's requests keyed by tenant (screened where they land), carol's unkeyed (via streamgate.admit):
+        # both paths count against the same tenant row.
+        await publish(stack, alice + carol, [b"budget-co"] * len(alice) + [None] * len(carol))
         found = await results_for(stack, [d["id"] for d in alice + carol], timeout_s=90)
         counts = statuses({d["id"]: found[d["id"]] for d in alice})
         assert counts == {"ok": 100, "budget_exhausted": 400}, counts
@@ -93,7 +95,7 @@ window_s = 86400
         stack.start_worker(0)
         await stack.wait_ready()
         more = [budget_request("one more", "budget-co", "carol") for _ in range(10)]
-        await publish(stack, more)
+        await publish(stack, more, [b"budget-co"] * len(more))
         after = await results_for(stack, [d["id"] for d in more], timeout_s=60)
         assert statuses(after) == {"rate_limited": 10}
 
@@ -187,7 +189,7 @@ async def test_limits_hold_when_a_second_worker_joins_and_partitions_move(
         stack.start_worker(1)  # the group rebalances: some tenants' partitions (and their state) move
         await _wait_for_assignment(stack, worker=1)
         after = [budget_request("after", t, "u") for t in tenants for _ in range(40)]
-        await publish(stack, after)
+        await publish(stack, after, [d["tenant"].encode() if i % 2 else None for i, d in enumerate(after)])
         found = await results_for(stack, [d["id"] for d in after], timeout_s=90)
         for tenant in tenants:
             mine = {d["id"]: found[d["id"]] for d in after if d["tenant"] == tenant}

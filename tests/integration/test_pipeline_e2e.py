@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import time
+import urllib.request
 
 from streams.dev import DevStack
 from tests.integration.helpers import duplicates, publish, request, results_for, topic_docs
@@ -163,3 +164,36 @@ async def test_a_duplicate_publish_never_pays_twice(stack: DevStack) -> None:
     assert len(outputs) == 1 and all(r["status"] == "ok" for r in found[doc["id"]])
     assert 1 <= len(found[doc["id"]]) <= 2
     assert simulator_stats(stack)["calls_per_request_id"][doc["id"]] == 1
+
+
+async def test_requests_keyed_by_tenant_skip_the_admit_hop(stack: DevStack) -> None:
+    docs = [request(f"keyed {i}", tenant=f"direct-{i % 4}") for i in range(12)]
+    await publish(stack, docs, [d["tenant"].encode() for d in docs])
+    found = await results_for(stack, [d["id"] for d in docs])
+    assert not duplicates(found) and all(found[d["id"]][0]["status"] == "ok" for d in docs)
+    # Everything the keyed requests caused has happened; an unkeyed request published now reaches the admit
+    # topic after anything they could have put there.
+    marker = request("unkeyed marker")
+    await publish(stack, [marker])
+    admitted = await topic_docs(
+        stack, stack.settings.topics.admit, lambda rs: any(r.json()["id"] == marker["id"] for r in rs)
+    )
+    assert not {d["id"] for d in docs} & {a["id"] for a in admitted}
+    assert _metric(stack, "streamgate_direct_screened_total") >= len(docs)
+
+
+async def test_a_duplicate_on_the_other_path_never_pays_twice(stack: DevStack) -> None:
+    doc = request("pay once, keyed or not")
+    await publish(stack, [doc], [doc["tenant"].encode()])  # screened directly
+    await results_for(stack, [doc["id"]])
+    await publish(stack, [doc])  # the same id unkeyed, via streamgate.admit: answered from the stored completion
+    await asyncio.sleep(1.5)
+    found = await results_for(stack, [doc["id"]])
+    assert len(found[doc["id"]]) == 2 and len({r["output"] for r in found[doc["id"]]}) == 1
+    assert simulator_stats(stack)["calls_per_request_id"][doc["id"]] == 1
+
+
+def _metric(stack: DevStack, name: str) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.worker_ports[0]}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))

@@ -45,6 +45,11 @@ def test_settlement_is_in_place_with_the_settle_topic_as_the_fallback() -> None:
     assert inproc_chain("screen") == ("cache", "route", "complete", "validate")
 
 
+def test_intake_screens_directly_or_re_keys_through_admit() -> None:
+    kinds = {e.kind for e in EDGES if (e.source, e.target) == ("intake", "screen")}
+    assert kinds == {"inproc", "kafka"}
+
+
 def test_in_process_edges_have_no_topic_or_key() -> None:
     inproc = [e for e in EDGES if e.kind == "inproc"]
     assert inproc and all(e.topic == "-" and e.key == "-" for e in inproc)
