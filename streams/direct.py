@@ -13,6 +13,8 @@ is ``-1 - offset``: admit offsets stay as they are and no direct position can eq
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiokafka.partitioner import murmur2
 
 
@@ -22,17 +24,22 @@ def partition_for(key: bytes, partitions: int) -> int:
 
 
 def screens_directly(
-    *, key: bytes | None, partition: int, tenant: str, topic_partitions: int | None, table_partitions: int
+    *,
+    key: bytes | None,
+    partition: int,
+    tenant: str,
+    topic_partitions: Callable[[], int | None],
+    table_partitions: int,
 ) -> bool:
     """Whether an event of the request topic may be screened where it is.
 
-    ``key`` and ``partition`` are the event's; ``topic_partitions`` is the request topic's partition count as the
-    consumer knows it (``None``: not known yet, so no).
+    ``key`` and ``partition`` are the event's; ``topic_partitions`` reads the request topic's partition count as
+    the consumer knows it (``None``: not known yet, so no), only for events keyed by their tenant.
     """
-    if topic_partitions != table_partitions or key is None:
-        return False
     tenant_key = tenant.encode()
-    return key == tenant_key and partition == partition_for(tenant_key, table_partitions)
+    if key != tenant_key or partition != partition_for(tenant_key, table_partitions):
+        return False
+    return topic_partitions() == table_partitions
 
 
 def direct_position(offset: int) -> int:

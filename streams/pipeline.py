@@ -133,7 +133,7 @@ async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
         key=message.key,
         partition=message.partition,
         tenant=request.tenant,
-        topic_partitions=p.app.consumer.topic_partitions(message.topic),
+        topic_partitions=lambda: p.app.consumer.topic_partitions(message.topic),
         table_partitions=p.settings.partitions,
     ):
         metrics.DIRECT_SCREENED.inc()

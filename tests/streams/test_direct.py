@@ -20,7 +20,11 @@ def test_partition_matches_kafkas_default_partitioner(key: bytes) -> None:
 
 def _direct(key: bytes | None, partition: int, topic_partitions: int | None = PARTITIONS) -> bool:
     return screens_directly(
-        key=key, partition=partition, tenant="acme", topic_partitions=topic_partitions, table_partitions=PARTITIONS
+        key=key,
+        partition=partition,
+        tenant="acme",
+        topic_partitions=lambda: topic_partitions,
+        table_partitions=PARTITIONS,
     )
 
 
@@ -35,6 +39,16 @@ def test_anything_else_takes_the_admit_hop() -> None:
     assert not _direct(b"acme", (home + 1) % PARTITIONS)  # another partitioner (e.g. librdkafka's crc32)
     assert not _direct(b"acme", home, topic_partitions=16)  # request topic not co-partitioned with the tables
     assert not _direct(b"acme", home, topic_partitions=None)  # partition count not known yet
+
+
+def test_the_topic_is_looked_up_only_for_requests_keyed_by_their_tenant() -> None:
+    def unexpected() -> int:
+        raise AssertionError("looked up")
+
+    for key in (None, b"other"):
+        assert not screens_directly(
+            key=key, partition=0, tenant="acme", topic_partitions=unexpected, table_partitions=PARTITIONS
+        )
 
 
 def test_direct_positions_never_equal_an_admit_offset() -> None:
