@@ -50,7 +50,7 @@ async def in_flight(session: aiohttp.ClientSession, port: int) -> float:
 
 
 async def screened(session: aiohttp.ClientSession, port: int) -> float:
-    """How many admit events a worker has screened (``streamgate_screened_total``)."""
+    """How many requests a worker has screened (``streamgate_screened_total``)."""
     return (await metrics(session, port)).get("streamgate_screened_total", 0.0)
 
 

@@ -120,10 +120,10 @@ class Settings(BaseSettings):
         "partitions (saves the streamgate.admit hop); off: every request takes the hop.",
     )
     producer_linger_ms: int = Field(default=2, ge=0)
+    producer_max_batch_size: int = Field(default=1024 * 1024, gt=0)
     event_loop: EventLoopKind = Field(
         default="uvloop", description="Event loop of the worker and the simulator: uvloop (C) or asyncio."
     )
-    producer_max_batch_size: int = Field(default=1024 * 1024, gt=0)
     data_dir: Path = Path(".streamgate")
     web_port: int = Field(default=6066, ge=0, description="Faust web server (metrics, status); 0 disables it.")
     web_host: str = Field(default="127.0.0.1", description="Address the web server binds (0.0.0.0 in containers).")

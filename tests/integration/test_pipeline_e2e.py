@@ -6,8 +6,10 @@ import asyncio
 import base64
 import json
 import time
-import urllib.request
 
+import aiohttp
+
+from bench import probe
 from streams.dev import DevStack
 from tests.integration.helpers import duplicates, publish, request, results_for, topic_docs
 from tests.support.gateway import simulator_stats
@@ -179,7 +181,9 @@ async def test_requests_keyed_by_tenant_skip_the_admit_hop(stack: DevStack) -> N
         stack, stack.settings.topics.admit, lambda rs: any(r.json()["id"] == marker["id"] for r in rs)
     )
     assert not {d["id"] for d in docs} & {a["id"] for a in admitted}
-    assert _metric(stack, "streamgate_direct_screened_total") >= len(docs)
+    async with aiohttp.ClientSession() as session:
+        totals = await probe.metrics(session, stack.worker_ports[0])
+    assert totals.get("streamgate_direct_screened_total", 0.0) >= len(docs)
 
 
 async def test_a_duplicate_on_the_other_path_never_pays_twice(stack: DevStack) -> None:
@@ -191,9 +195,3 @@ async def test_a_duplicate_on_the_other_path_never_pays_twice(stack: DevStack) -
     found = await results_for(stack, [doc["id"]])
     assert len(found[doc["id"]]) == 2 and len({r["output"] for r in found[doc["id"]]}) == 1
     assert simulator_stats(stack)["calls_per_request_id"][doc["id"]] == 1
-
-
-def _metric(stack: DevStack, name: str) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{stack.worker_ports[0]}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
