@@ -3,7 +3,7 @@
 #
 #   make demo    run the end-to-end demo (embedded broker, simulator, workers)
 #   make test    the full test suite against a real broker and Redis; .ci/run runs exactly this
-#   make lint    ruff + mypy --strict
+#   make lint    ruff + mypy --strict + import-linter (the layer rules)
 #   make bench   the throughput/latency benchmark
 #
 # PYTEST_ARGS passes extra pytest arguments, e.g. `make test PYTEST_ARGS='-k broker -x'`.
@@ -23,10 +23,11 @@ demo: bootstrap
 test: bootstrap
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-lint: bootstrap  # runs both, fails if either fails
+lint: bootstrap  # ruff, mypy --strict and the layer contracts (import-linter); fails if any fails
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/mypy --strict --config-file pyproject.toml || status=1; \
+	$(BIN)/lint-imports --config pyproject.toml || status=1; \
 	exit $$status
 
 bench: bootstrap

@@ -4,48 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from agents.job import Job, Route
+from agents.job import Job
+from gateway.completion import Completer, CompletionOutcome
 from gateway.errors import StreamgateError
-from gateway.providers.base import Completion
-from gateway.resilience.chain import ChainLink
+from gateway.resilience.errors import attempts_of
 from schemas.codes import ErrorCode
-from schemas.request import ChatMessage, LLMRequest
-from schemas.result import Attempt, ErrorInfo
+from schemas.request import LLMRequest
+from schemas.result import ErrorInfo
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionOutcome:
-    """A successful completion, the link that produced it and every attempt made (empty when replayed)."""
-
-    completion: Completion
-    link: ChainLink
-    attempts: tuple[Attempt, ...]
-
-
-class Completer(Protocol):
-    """Makes the provider calls of one request; raises :class:`StreamgateError` carrying ``attempts``."""
-
-    async def complete(
-        self,
-        request: LLMRequest,
-        route: Route,
-        *,
-        deadline: float,
-        extra_messages: tuple[ChatMessage, ...] = (),
-        attempt_key: str = "",
-        estimated_tokens: int | None = None,
-    ) -> CompletionOutcome:
-        """Serve ``request`` over ``route`` before the monotonic ``deadline``.
-
-        ``estimated_tokens`` (prompt plus output, e.g. from the screen stage's reservation) spares a second
-        tokenisation for provider rate tracking; without it the completer counts.
-        """
-        ...
 
 
 def deadline_for(request: LLMRequest, max_request_s: float, now_ms: int | None = None) -> float:
@@ -64,11 +33,6 @@ def error_from(exc: BaseException) -> ErrorInfo:
         details: list[dict[str, Any]] = list(getattr(exc, "link_errors", []) or [])
         return ErrorInfo(code=exc.code, message=exc.message, details=details)
     return ErrorInfo(code=ErrorCode.INTERNAL_ERROR, message=f"{type(exc).__name__}: {exc}")
-
-
-def attempts_of(exc: BaseException) -> tuple[Attempt, ...]:
-    """The attempt log an exception carries (empty when it carries none)."""
-    return tuple(getattr(exc, "attempts", ()) or ())
 
 
 def apply_outcome(job: Job, outcome: CompletionOutcome) -> Job:
@@ -104,6 +68,6 @@ async def complete(job: Job, completer: Completer, *, max_request_s: float) -> J
     except Exception as exc:
         if not isinstance(exc, StreamgateError):
             log.exception("unexpected failure completing %s", job.request.id)
-        return job.fail(error_from(exc)).evolve(attempt_log=job.attempt_log + attempts_of(exc))
+        return job.fail(error_from(exc)).evolve(attempt_log=job.attempt_log + tuple(attempts_of(exc)))
     # Streaming results would set output incrementally; the gateway answers with the whole text.
     return apply_outcome(job, outcome)

@@ -6,22 +6,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.resilience.chain import ChainLink
+from gateway.resilience.chain import Route
 from schemas.internal import Reservation, Settlement
 from schemas.request import LLMRequest
 from schemas.result import Attempt, ErrorInfo, ResultStatus
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """Where a request goes: the primary link first, then its fallbacks."""
-
-    chain: tuple[ChainLink, ...]
-
-    @property
-    def primary(self) -> ChainLink:
-        """The first choice."""
-        return self.chain[0]
 
 
 @dataclass(frozen=True, slots=True)

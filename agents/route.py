@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from agents.job import Route
-from gateway.resilience.chain import build_chain
+from gateway.resilience.chain import Route, build_chain
 from gateway.settings import Settings
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest

@@ -10,8 +10,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from referencing.exceptions import Unresolvable
 
-from agents.complete import Completer, apply_outcome, attempts_of, deadline_for, error_from
+from agents.complete import apply_outcome, deadline_for, error_from
 from agents.job import Job
+from gateway.completion import Completer
+from gateway.resilience.errors import attempts_of
 from schemas.codes import ErrorCode
 from schemas.request import ChatMessage
 from schemas.result import ErrorInfo
@@ -73,7 +75,7 @@ async def validate(job: Job, completer: Completer, *, max_request_s: float) -> J
         failed = job.fail(
             ErrorInfo(code=ErrorCode.OUTPUT_INVALID, message=f"{why}; retry failed: {error_from(exc).message}")
         )
-        return failed.evolve(attempt_log=job.attempt_log + attempts_of(exc))
+        return failed.evolve(attempt_log=job.attempt_log + tuple(attempts_of(exc)))
     retried = apply_outcome(job, outcome)
     parsed, why_again = check_output(retried.output or "", schema)
     if why_again is not None:

@@ -1,6 +1,6 @@
 """streamgate's benchmark suite (``streamgate bench [--quick] [--json PATH]``).
 
-Every scenario starts what it needs through :class:`streams.dev.DevStack` (the embedded broker unless
+Every scenario starts what it needs through :class:`streams.devtools.dev.DevStack` (the embedded broker unless
 ``KAFKA_BOOTSTRAP_SERVERS`` is set, the provider simulator and one or two worker subprocesses) and drives load
 from this process with a paced, open-loop aiokafka load generator (:mod:`bench.load`). The scenarios:
 

@@ -20,7 +20,7 @@ from bench.payloads import misses, run_tag
 from bench.runs import RunResult, fixed_rate
 from bench.stats import Figure, figures
 from gateway.settings import Settings
-from streams.embedded_broker import ensure_topics
+from streams.runtime.admin import ensure_topics
 
 
 async def baseline(

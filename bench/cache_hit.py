@@ -11,7 +11,7 @@ from bench.capacity import RampPlan, capacity
 from bench.load import Tap, new_producer, parse_result
 from bench.payloads import payloads, prompts, replays, run_tag
 from bench.runs import MakePayloads, fixed_rate
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 
 WARM_RATE = 150.0
 """Warm-up requests per second: below what one worker serves, so warming takes count / rate seconds."""

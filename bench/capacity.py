@@ -17,7 +17,7 @@ from typing import Any
 from bench.load import Tap, new_producer, parse_result
 from bench.runs import MakePayloads, RunResult, Sampler, highest_sustained, ramp
 from bench.stats import figures
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from bench.probe import worker_sampler
 from bench.runs import RunResult, fixed_rate, sampled
 from bench.stack import worker_pids
 from bench.stats import figures, latency_summary
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 
 LATENCY_MS = 20_000.0
 RATE = 125.0

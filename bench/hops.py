@@ -25,7 +25,7 @@ from bench.load import Arrival, Payload, Tap, offer, parse_request
 from bench.payloads import misses
 from bench.runs import provider_ms
 from bench.stats import figures, percentile
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 
 SEGMENTS = ("intake", "screen..account", "provider", "delivery")
 

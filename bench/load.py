@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
-from streams.direct import partition_for
+from streams.runtime.direct import partition_for
 
 TICK_S = 0.005
 Parse = Callable[[bytes], tuple[str, Any] | None]

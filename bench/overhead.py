@@ -15,7 +15,7 @@ from bench.load import Tap, new_producer, parse_result
 from bench.payloads import misses, run_tag
 from bench.runs import RunResult, fixed_rate
 from bench.stats import figures
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 
 
 async def overhead(

@@ -22,13 +22,12 @@ from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 
-from agents.job import Route
 from bench.stats import Figure, latency_summary
 from gateway.completion import GatewayCompleter
 from gateway.providers.base import CompletionCall, Provider
 from gateway.providers.openai_provider import OpenAIProvider
 from gateway.resilience.breaker import BreakerRegistry
-from gateway.resilience.chain import build_chain
+from gateway.resilience.chain import Route, build_chain
 from gateway.resilience.executor import complete_resilient
 from gateway.resilience.idempotency import RedisCompletionStore
 from gateway.resilience.provider_limits import RateTrackerRegistry

@@ -24,7 +24,7 @@ from bench.report import render, write_json
 from bench.scenarios import CAPACITY_STACKS, FULL, IN_FLIGHT_P99_MS, QUICK, SCENARIOS, THROUGHPUT_P99_MS, Sizes
 from bench.stack import add_worker, bench_stack, redis_ok
 from gateway.settings import Settings
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from bench.runs import MakePayloads
 from bench.stack import BENCH_DIR, worker_pids
 from bench.stats import Figure
 from gateway.settings import Settings
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 
 RATES = (50.0, 100.0, 250.0, 500.0)
 """Offered rates of the baseline and overhead runs: the issue's 100/250/500 and a light 50 (full runs only)."""

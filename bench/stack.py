@@ -17,7 +17,7 @@ from bench.payloads import misses, run_tag
 from bench.probe import screened
 from bench.runs import fixed_rate
 from gateway.settings import Settings
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 
 BENCH_DIR = Path(".streamgate/bench")
 LIMITS_ENV = {"STREAMGATE_LIMITS__DEFAULT_TIER": "pro"}

@@ -17,27 +17,58 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
 
 from redis.exceptions import RedisError
 
-from agents.complete import CompletionOutcome
-from agents.job import Route
 from gateway.call_claims import RedisCallClaims
-from gateway.providers.base import CompletionCall, Provider
+from gateway.providers.base import Completion, CompletionCall, Provider
 from gateway.resilience.breaker import BreakerRegistry
-from gateway.resilience.chain import ResilientResult
+from gateway.resilience.chain import ChainLink, ResilientResult, Route
 from gateway.resilience.config import ResilienceSettings
 from gateway.resilience.executor import complete_resilient
 from gateway.resilience.idempotency import CompletionStore, RedisCompletionStore, SingleFlight, StoredCompletion
 from gateway.resilience.provider_limits import RateTrackerRegistry
 from gateway.tokens import count_chat
 from schemas.request import ChatMessage, LLMRequest
+from schemas.result import Attempt
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class CompletionOutcome:
+    """A successful completion, the link that produced it and every attempt made (empty when replayed)."""
+
+    completion: Completion
+    link: ChainLink
+    attempts: tuple[Attempt, ...]
+
+
+class Completer(Protocol):
+    """Makes the provider calls of one request; raises :class:`StreamgateError` carrying ``attempts``."""
+
+    async def complete(
+        self,
+        request: LLMRequest,
+        route: Route,
+        *,
+        deadline: float,
+        extra_messages: tuple[ChatMessage, ...] = (),
+        attempt_key: str = "",
+        estimated_tokens: int | None = None,
+    ) -> CompletionOutcome:
+        """Serve ``request`` over ``route`` before the monotonic ``deadline``.
+
+        ``estimated_tokens`` (prompt plus output, e.g. from the screen stage's reservation) spares a second
+        tokenisation for provider rate tracking; without it the completer counts.
+        """
+        ...
+
+
 class GatewayCompleter:
-    """Implements :class:`agents.complete.Completer` over real providers."""
+    """Implements :class:`Completer` over real providers."""
 
     def __init__(
         self,

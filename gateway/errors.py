@@ -58,6 +58,10 @@ class ConfigError(StreamgateError):
     """Settings or policy configuration is invalid."""
 
 
+class BrokerError(StreamgateError):
+    """The Kafka broker could not be started, reached or set up (topics)."""
+
+
 class RequestRejected(StreamgateError):
     """The request is refused before any provider is called (bad input, guardrail, limit)."""
 

@@ -51,6 +51,10 @@ class GuardSettings(BaseModel):
     enabled: tuple[str, ...] = ("size", "response_format")
 
 
+DEFAULT_STAGE_ACTORS: dict[str, int] = {"cache": 256, "route": 16, "validate": 256}
+"""Actors (concurrent jobs) per in-process stage; ``complete`` has ``max_in_flight``, screening exactly one."""
+
+
 class SimulatorSettings(BaseModel):
     """Defaults of the built-in provider simulator."""
 
@@ -134,6 +138,10 @@ class Settings(BaseSettings):
     aliases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ALIASES))
     default_model: str = "gpt-4o-mini"
     default_cache_ttl_s: int = Field(default=3600, ge=1)
+    stages: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_STAGE_ACTORS),
+        description="Actors per in-process stage (cache, route, validate); complete uses max_in_flight.",
+    )
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     input_token_margin: float = Field(
@@ -146,6 +154,20 @@ class Settings(BaseSettings):
     )
     completion_ttl_s: int = Field(default=86_400, ge=60, description="How long a completion is kept for redelivery.")
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+
+    @model_validator(mode="after")
+    def _check_stages(self) -> Settings:
+        if unknown := sorted(set(self.stages) - set(DEFAULT_STAGE_ACTORS)):
+            raise ConfigError(f"stages: unknown stage(s) {unknown}; known: {sorted(DEFAULT_STAGE_ACTORS)}")
+        if bad := {name: n for name, n in self.stages.items() if n < 1}:
+            raise ConfigError(f"stages: actors must be >= 1, got {bad}")
+        return self
+
+    def stage_actors(self, stage: str) -> int:
+        """Actors of an in-process stage (the default when the config does not name it)."""
+        if stage == "complete":
+            return self.max_in_flight
+        return self.stages.get(stage, DEFAULT_STAGE_ACTORS[stage])
 
     @model_validator(mode="after")
     def _check_models(self) -> Settings:

@@ -1,4 +1,5 @@
-"""Fallback chains: the links a request may be served by, and what a successful chain run returns."""
+"""Fallback chains: the links a request may be served by (its :class:`Route`), and what a successful chain run
+returns."""
 
 from __future__ import annotations
 
@@ -19,6 +20,18 @@ class ChainLink:
     model: str
     provider: str
     upstream: str
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a request goes: the primary link first, then its fallbacks."""
+
+    chain: tuple[ChainLink, ...]
+
+    @property
+    def primary(self) -> ChainLink:
+        """The first choice."""
+        return self.chain[0]
 
 
 @dataclass(frozen=True, slots=True)

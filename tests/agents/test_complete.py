@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agents.complete import apply_outcome, attempts_of, complete, deadline_for, error_from
+from agents.complete import apply_outcome, complete, deadline_for, error_from
 from gateway.errors import ProviderBadRequest, StreamgateError
 from gateway.resilience.errors import AllLinksFailed
 from schemas.codes import ErrorCode
@@ -71,11 +71,6 @@ def test_a_streamgate_error_without_link_errors_has_no_details() -> None:
 def test_an_unexpected_exception_is_an_internal_error() -> None:
     error = error_from(KeyError("choices"))
     assert error.code is ErrorCode.INTERNAL_ERROR and error.message == "KeyError: 'choices'"
-
-
-def test_attempts_of_reads_the_log_an_exception_carries() -> None:
-    assert attempts_of(all_failed()) == (FAILED, SKIPPED)
-    assert attempts_of(ValueError("x")) == ()
 
 
 # --- complete ---------------------------------------------------------------------------------------------------

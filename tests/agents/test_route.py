@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from agents.job import Route
 from agents.route import choose_route
-from gateway.resilience.chain import ChainLink
+from gateway.resilience.chain import ChainLink, Route
 from gateway.resilience.config import ResilienceSettings
 from gateway.settings import Settings, load_settings
 from schemas.codes import ErrorCode

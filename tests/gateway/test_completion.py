@@ -13,15 +13,14 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
-from agents.complete import CompletionOutcome
-from agents.job import Route
 from agents.route import choose_route
 from gateway.call_claims import RedisCallClaims
-from gateway.completion import GatewayCompleter
+from gateway.completion import CompletionOutcome, GatewayCompleter
 from gateway.providers.anthropic_provider import AnthropicProvider
 from gateway.providers.base import Provider
 from gateway.providers.openai_provider import OpenAIProvider
 from gateway.resilience.breaker import BreakerRegistry
+from gateway.resilience.chain import Route
 from gateway.resilience.idempotency import RedisCompletionStore, StoredCompletion
 from gateway.resilience.provider_limits import RateTrackerRegistry
 from gateway.settings import Settings, load_settings

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 from tests.support.gateway import gateway_stack
 
 

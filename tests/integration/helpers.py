@@ -7,7 +7,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 from tests.support.kafka import Record, consume_until, produce
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from gateway.limits.estimate import estimate_request
 from gateway.settings import load_settings
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for
 from tests.support.gateway import gateway_stack
 

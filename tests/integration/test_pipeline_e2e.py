@@ -10,7 +10,7 @@ import time
 import aiohttp
 
 from bench import probe
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 from tests.integration.helpers import duplicates, publish, request, results_for, topic_docs
 from tests.support.gateway import simulator_stats
 

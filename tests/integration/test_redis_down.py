@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for
 from tests.support.gateway import gateway_stack, simulator_stats
 from tests.support.ports import closed_redis_url

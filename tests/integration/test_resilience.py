@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for
 from tests.support.gateway import gateway_stack, set_fault, simulator_stats
 

@@ -1,13 +1,12 @@
-"""A scripted :class:`agents.complete.Completer` for the stage tests: no provider, no network."""
+"""A scripted :class:`gateway.completion.Completer` for the stage tests: no provider, no network."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agents.complete import CompletionOutcome
-from agents.job import Route
+from gateway.completion import CompletionOutcome
 from gateway.providers.base import Completion
-from gateway.resilience.chain import ChainLink
+from gateway.resilience.chain import ChainLink, Route
 from schemas.request import ChatMessage, LLMRequest
 from schemas.result import Attempt
 

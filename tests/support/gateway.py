@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.settings import Settings, TopicNames, load_settings
-from streams.dev import DevStack, run_blocking
+from streams.devtools.dev import DevStack, run_blocking
 
 
 def stack_env(prefix: str, bootstrap: str, redis_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:

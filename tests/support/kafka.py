@@ -5,10 +5,10 @@ Broker choice, first that works (:func:`kafka_session`):
 1. ``KAFKA_BOOTSTRAP_SERVERS`` from the environment (an external broker; nothing is started);
 2. testcontainers' ``KafkaContainer`` in KRaft mode when a Docker engine answers (image from
    ``STREAMGATE_TEST_KAFKA_IMAGE``, default ``confluentinc/cp-kafka:7.6.0``);
-3. an :class:`~streams.embedded_broker.EmbeddedBroker` (Tansu, memory storage) for the whole session.
+3. an :class:`~streams.devtools.embedded_broker.EmbeddedBroker` (Tansu, memory storage) for the whole session.
 
 Brokers auto-create topics on metadata requests with their own partition count, so tests create their topics
-with :func:`streams.embedded_broker.ensure_topics` before producing.
+with :func:`streams.devtools.embedded_broker.ensure_topics` before producing.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams.embedded_broker import EmbeddedBroker
+from streams.devtools.embedded_broker import EmbeddedBroker
 
 DEFAULT_KAFKA_IMAGE = "confluentinc/cp-kafka:7.6.0"
 

@@ -1,0 +1,29 @@
+"""``streamgate bench``, registered with the command line as an entry-point plugin (see :mod:`streams.cli.plugins`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gateway.settings import Settings
+
+
+class BenchCommand:
+    """Runs the benchmark suite and prints a table (and JSON)."""
+
+    name = "bench"
+    help = "run the benchmark suite and print a table (and JSON)"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """``--quick`` and ``--json FILE``."""
+        parser.add_argument("--quick", action="store_true", help="fewer and shorter runs")
+        parser.add_argument("--json", type=Path, default=None, help="also write the report as JSON here")
+
+    def run(self, args: argparse.Namespace, settings: Settings) -> int:
+        """Start the stacks, run the scenarios, print the report."""
+        from bench.runner import run_bench  # heavy: only when the command runs
+
+        return run_bench(settings, quick=args.quick, json_path=args.json)
+
+
+COMMAND = BenchCommand()

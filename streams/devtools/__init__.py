@@ -1,0 +1,1 @@
+"""Dev tooling: the embedded broker, the dev stack, the demo and a small client of the wire contract."""

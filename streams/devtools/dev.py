@@ -1,0 +1,230 @@
+"""Dev mode: a broker, the provider simulator and workers on this machine, with nothing to install or configure.
+
+The broker is ``KAFKA_BOOTSTRAP_SERVERS`` when set, else the embedded Tansu broker on a free loopback port. The
+simulator runs unless provider API keys are configured. Workers are ``streamgate worker`` subprocesses, so they
+can be killed and restarted like production ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from gateway.settings import Settings
+from schemas.request import ChatMessage, LLMRequest
+from streams.devtools.client import GatewayClient, new_request_id
+from streams.devtools.embedded_broker import EmbeddedBroker
+from streams.runtime.admin import ensure_topics
+from streams.runtime.worker import topic_specs
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class DevStack:
+    """Broker + simulator + N workers as subprocesses; a context manager that tears everything down."""
+
+    settings: Settings
+    workers: int = 1
+    config_file: Path | None = None
+    log_dir: Path = field(default_factory=lambda: Path(".streamgate/logs"))
+    simulator_latency_ms: float = 0.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+    bootstrap: str = ""
+    simulator_url: str | None = None
+    worker_ports: list[int] = field(default_factory=list)
+    _broker: EmbeddedBroker | None = None
+    _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def __enter__(self) -> DevStack:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM (e.g. `timeout`) unwinds through __exit__ like Ctrl-C does, so nothing is left running.
+            signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        if self.settings.kafka_bootstrap_servers:
+            self.bootstrap = self.settings.kafka_bootstrap_servers
+        else:
+            self._broker = EmbeddedBroker(self.log_dir).start()
+            self.bootstrap = self._broker.bootstrap_servers
+        run_blocking(ensure_topics(self.bootstrap, topic_specs(self.settings)))
+        if self.needs_simulator:
+            port = free_port()
+            self._spawn("simulator", ["simulate", "--port", str(port), "--latency-ms", str(self.simulator_latency_ms)])
+            self.simulator_url = f"http://127.0.0.1:{port}"
+            _wait_port(port, timeout_s=20)
+        for index in range(self.workers):
+            self.start_worker(index)
+        return self
+
+    def __exit__(self, *exc: object | TracebackType | None) -> None:
+        for name in list(self._procs):
+            self.stop(name)
+        if self._broker is not None:
+            self._broker.stop()
+
+    @property
+    def needs_simulator(self) -> bool:
+        """True unless real provider keys are configured (and no base URL overrides them)."""
+        s = self.settings
+        has_keys = s.openai_api_key is not None or s.anthropic_api_key is not None
+        return not has_keys or bool(s.openai_base_url and "127.0.0.1" in s.openai_base_url)
+
+    def worker_env(self, index: int) -> dict[str, str]:
+        """Environment of worker ``index`` (everything else it reads from the same settings sources)."""
+        env = {
+            **os.environ,
+            **self.extra_env,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "PYTHONUNBUFFERED": "1",
+        }
+        env["STREAMGATE_WEB_PORT"] = str(self.worker_ports[index])
+        env["STREAMGATE_DATA_DIR"] = str(self.log_dir.parent / f"worker-{index}")
+        if self.simulator_url is not None:
+            env.update(
+                OPENAI_BASE_URL=f"{self.simulator_url}/v1",
+                ANTHROPIC_BASE_URL=self.simulator_url,
+                OPENAI_API_KEY="sk-simulator",
+                ANTHROPIC_API_KEY="simulator",
+            )
+        return env
+
+    def start_worker(self, index: int) -> None:
+        """Start (or restart) worker ``index``."""
+        while len(self.worker_ports) <= index:
+            self.worker_ports.append(free_port())
+        self._spawn(f"worker-{index}", ["worker", "--loglevel", "warn"], env=self.worker_env(index))
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process of the stack (crash simulation)."""
+        proc = self._procs.pop(name)
+        proc.kill()
+        proc.wait()
+
+    def stop(self, name: str, timeout_s: float = 15.0) -> None:
+        """Stop a process of the stack gracefully (SIGTERM, then SIGKILL)."""
+        proc = self._procs.pop(name)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
+        command = [sys.executable, "-m", "streams.cli"]
+        if self.config_file is not None:
+            command += ["--config", str(self.config_file)]
+        with (self.log_dir / f"{name}.log").open("wb") as log:
+            self._procs[name] = subprocess.Popen(
+                command + args,
+                preexec_fn=_die_with_parent,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env or {**os.environ, **self.extra_env},
+                start_new_session=True,
+            )
+
+    def describe(self) -> dict[str, object]:
+        """Where everything is (also written to ``.streamgate/dev.json`` by ``streamgate dev``)."""
+        return {
+            "kafka_bootstrap_servers": self.bootstrap,
+            "embedded_broker": self._broker is not None,
+            "simulator": self.simulator_url,
+            "workers": [f"http://127.0.0.1:{port}" for port in self.worker_ports],
+            "logs": str(self.log_dir),
+        }
+
+    def simulator_fault(self, **fields: Any) -> None:
+        """Set a fault on the simulator (``model`` is the upstream model name or "*"); see ``/_sim/faults``."""
+        if self.simulator_url is None:
+            raise RuntimeError("no simulator in this stack")
+        request = urllib.request.Request(
+            f"{self.simulator_url}/_sim/faults",
+            data=json.dumps(fields).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+
+    async def wait_ready(self, timeout_s: float = 90.0) -> float:
+        """Block until a probe request is answered end to end; returns the seconds it took."""
+        started = time.monotonic()
+        topics = self.settings.topics
+        async with GatewayClient(
+            self.bootstrap, requests_topic=topics.requests, results_topic=topics.results
+        ) as client:
+            probe = LLMRequest(
+                id=new_request_id("probe"),
+                tenant="streamgate-probe",
+                user="dev",
+                messages=[ChatMessage(role="user", content="ping")],
+                cache={"mode": "bypass"},
+            )
+            await client.publish([probe])
+            found = await client.collect([probe.id], timeout_s=timeout_s)
+        if probe.id not in found:
+            raise TimeoutError(f"the pipeline did not answer a probe within {timeout_s} s; see {self.log_dir}")
+        return time.monotonic() - started
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when the dev process dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even when called inside a running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _wait_port(port: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout_s} s")
+
+
+def write_state(stack: DevStack, path: Path) -> None:
+    """Record where the dev stack is, so ``streamgate send`` finds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stack.describe(), indent=2))

@@ -1,0 +1,255 @@
+"""The Faust agents of the pipeline and the edges between them (see :mod:`streams.runtime.topology`).
+
+Agents only move events: every decision is a plain function in :mod:`agents` or :mod:`streams.state.ledger_plan`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from agents import intake as intake_stage
+from agents import screen as screen_stage
+from agents.job import Job
+from gateway.settings import Settings
+from guards.base import Guard
+from guards.registry import build_guards
+from schemas.codes import ErrorCode
+from schemas.internal import Settlement
+from schemas.request import LLMRequest
+from schemas.result import ErrorInfo, ResultStatus
+from streams.faust_patches.channels import stage_channel
+from streams.faust_patches.event_context import acting_for
+from streams.runtime import metrics
+from streams.runtime.accounting import Accountant
+from streams.runtime.dead_letters import dead_letter, rejection_for_invalid
+from streams.runtime.delivery import after_delivery, send
+from streams.runtime.direct import direct_position, screens_directly
+from streams.runtime.services import Services
+from streams.runtime.stages import StageSpec, StageTable, declare_stages
+from streams.runtime.topics import Topics, declare_topics
+from streams.runtime.topology import inproc_chain
+from streams.state.ledger import Ledger
+from streams.state.ledger_plan import ScreenPlan, plan_screen
+from streams.state.limits_ledger import LimitsLedger
+from streams.state.record_expiry import RecordExpiry
+from streams.state.records import record_key
+
+log = logging.getLogger(__name__)
+
+RECEIVED_HEADER = "sg-received-ms"
+
+
+@dataclass
+class Pipeline:
+    """Everything the agents share inside one worker."""
+
+    app: faust.App
+    settings: Settings
+    services: Services
+    topics: Topics
+    ledger: Ledger
+    accountant: Accountant
+    stages: StageTable
+    guards: tuple[Guard, ...] = ()
+    in_flight: set[str] = field(default_factory=set)
+
+
+def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pipeline:
+    """Declare topics, tables, channels and the seven agents (intake plus the six stages) on ``app``."""
+    topics = declare_topics(app, settings)
+    records = app.Table("requests", default=None, partitions=settings.partitions, value_type=bytes)
+    usage = app.Table("usage", default=None, partitions=settings.partitions)
+    ledger = Ledger(records, LimitsLedger(usage, settings), RecordExpiry(settings.ledger_retention_s))
+    accountant = Accountant(app, settings, topics, ledger)
+    stages = declare_stages(settings, services)
+    pipeline = Pipeline(app, settings, services, topics, ledger, accountant, stages, guards=build_guards(settings))
+    # The order and the edges come from streams.runtime.topology, what each stage runs from streams.runtime.stages.
+    names = inproc_chain("screen")
+    channels = [stage_channel(app, maxsize=max(1024, pipeline.stages.stages[name].concurrency)) for name in names]
+    for index, name in enumerate(names):
+        following = channels[index + 1] if index + 1 < len(channels) else None
+        _stage_agent(pipeline, name, pipeline.stages.stages[name], channels[index], following)
+    _intake_agent(pipeline, channels[0])
+    _screen_agent(pipeline, channels[0])
+    _account_agent(pipeline)
+    return pipeline
+
+
+def _intake_agent(p: Pipeline, first_stage: Any) -> None:
+    """llm.requests -> (validate) -> streamgate.admit keyed by tenant, or screened here when already on the
+    tenant's partition (:mod:`streams.runtime.direct`); bad events -> llm.dlq. One actor: screening writes the
+    tables."""
+
+    async def intake(stream: Any) -> None:
+        async for event in stream.noack().events():
+            await _or_dead_letter(p, event, "intake", lambda p, event: _intake_one(p, event, first_stage))
+
+    p.app.agent(p.topics.requests, name="streamgate.intake", concurrency=1)(intake)
+
+
+async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
+    message = event.message
+    try:
+        request = intake_stage.parse_request(event.value)
+    except intake_stage.InvalidEvent as bad:
+        metrics.DEAD_LETTERS.labels(reason=bad.reason).inc()
+        futures = [await send(p.topics.dlq, message.key, dead_letter(message, bad.reason, bad.detail))]
+        answer = rejection_for_invalid(bad)
+        if answer is not None:
+            reply = p.topics.reply(bad.reply_to or p.settings.topics.results)
+            futures.append(await send(reply, answer[0], answer[1]))
+        after_delivery(futures, event.ack, what=f"dead letter of offset {message.offset}")
+        return
+    received = int((message.timestamp or time.time()) * 1000)
+    if p.settings.direct_screening and screens_directly(
+        key=message.key,
+        partition=message.partition,
+        tenant=request.tenant,
+        topic_partitions=lambda: p.app.consumer.topic_partitions(message.topic),
+        table_partitions=p.settings.partitions,
+    ):
+        metrics.DIRECT_SCREENED.inc()
+        await _screen_request(p, event, request, direct_position(message.offset), received, first_stage)
+        return
+    headers = [(RECEIVED_HEADER, str(received).encode())]
+    future = await send(p.topics.admit, request.tenant.encode(), event.value, headers=headers)
+    after_delivery([future], event.ack, what=f"request {request.id}")
+
+
+async def _or_dead_letter(
+    p: Pipeline, event: Any, stage: str, handle: Callable[[Pipeline, Any], Awaitable[None]]
+) -> None:
+    """Run ``handle`` on a Kafka event; a bug sends the event to the dead-letter topic instead of stalling."""
+    try:
+        await handle(p, event)
+    except Exception:
+        log.exception("%s failed on %s offset %s", stage, event.message.topic, event.message.offset)
+        metrics.DEAD_LETTERS.labels(reason="internal").inc()
+        detail = f"{stage} stage failed; see the worker log"
+        future = await send(p.topics.dlq, event.message.key, dead_letter(event.message, "internal", detail))
+        after_delivery([future], event.ack, what="dead letter")
+
+
+def _stage_agent(p: Pipeline, name: str, spec: StageSpec, source: Any, following: Any | None) -> None:
+    """An in-process stage: run its function, then hand the job on (or, once finished or last, to settlement)."""
+
+    async def stage(stream: Any) -> None:
+        async for job in stream:
+            try:
+                job = await spec.run(job)
+            except Exception as exc:
+                log.exception("stage %s failed on %s", name, job.request.id)
+                job = job.fail(ErrorInfo(code=ErrorCode.INTERNAL_ERROR, message=f"{name}: {type(exc).__name__}"))
+            if following is None or job.short_circuited:
+                await _finish(p, job)
+            else:
+                await following.put(job)
+
+    p.app.agent(source, name=f"streamgate.{name}", concurrency=spec.concurrency)(stage)
+
+
+async def _finish(p: Pipeline, job: Job) -> None:
+    """Run the stage table's step before settlement (the cache write), then settle the job here if this worker
+    still owns its tenant's partition.
+
+    Settling in place saves a topic hop (a produce, a consume and a JSON round trip of the settlement); after a
+    rebalance moved the partition away, the settlement goes to the new owner through ``streamgate.settle``. Either
+    way the admit event is acked only once what settles it is on the broker.
+    """
+    await p.stages.before_settle(job)
+    key = record_key(job.request.tenant, job.request.id)
+    source = job.source
+
+    def release(*_: object) -> None:
+        p.in_flight.discard(key)
+
+    if source is not None and p.settings.settle_in_place and p.accountant.owns(source):
+        with acting_for(source):
+            await p.accountant.settle(job.to_settlement(), source, release, in_place=True)
+        return
+    future = await send(p.topics.settle, job.request.tenant.encode(), job.to_settlement().model_dump_json().encode())
+
+    def delivered() -> None:
+        release()
+        if source is not None:
+            source.ack()
+
+    after_delivery([future], delivered, what=f"settlement of {job.request.id}", on_failed=release)
+
+
+def _screen_agent(p: Pipeline, first_stage: Any) -> None:
+    """streamgate.admit -> guards, limits and reservation (one actor: it writes the tables) -> first stage."""
+
+    async def screen(stream: Any) -> None:
+        async for event in stream.noack().events():
+            await _or_dead_letter(p, event, "screen", lambda p, event: _screen_one(p, event, first_stage))
+
+    p.app.agent(p.topics.admit, name="streamgate.screen", concurrency=1)(screen)
+
+
+async def _screen_one(p: Pipeline, event: Any, first_stage: Any) -> None:
+    request = LLMRequest.model_validate_json(event.value)
+    await _screen_request(p, event, request, event.message.offset, _received_ms(event), first_stage)
+
+
+async def _screen_request(
+    p: Pipeline, event: Any, request: LLMRequest, position: int, received_ms: int, first_stage: Any
+) -> None:
+    """Screen ``request`` from ``event`` (on the tenant's partition); ``position`` tells redeliveries apart."""
+    message = event.message
+    key = record_key(request.tenant, request.id)
+    record = p.ledger.record(request)
+    plan = plan_screen(record, position, key in p.in_flight)
+    metrics.SCREENED.labels(plan=plan.value).inc()
+    if plan in (ScreenPlan.SKIP, ScreenPlan.DROP):
+        event.ack()
+        return
+    job = Job(request=request, received_ms=received_ms, reservation=None, source=event)
+    if plan is ScreenPlan.DECIDE:
+        now = time.time()
+        refusal = screen_stage.precheck(request, len(event.value), p.guards, int(now * 1000))
+        admission = p.ledger.admit(request, position, refusal, now, partition=message.partition)
+        if admission.error is not None:
+            await _finish(p, job.fail(admission.error, status=admission.status))
+            return
+        job = job.evolve(reservation=admission.reservation)
+    elif plan is ScreenPlan.REPLAY_REJECTION:
+        assert record is not None and record.error is not None
+        status: ResultStatus = "error" if record.status == "error" else "rejected"
+        await _finish(p, job.fail(record.error, status=status).evolve(reemit=record.offset != position))
+        return
+    elif plan is ScreenPlan.RESUME:
+        assert record is not None
+        job = job.evolve(reservation=record.reservation)
+    elif plan is ScreenPlan.REANSWER:
+        job = job.evolve(reemit=True)
+    p.in_flight.add(key)
+    await first_stage.put(job)
+
+
+def _received_ms(event: Any) -> int:
+    for name, value in event.message.headers or ():
+        if name == RECEIVED_HEADER:
+            return int(value)
+    return int((event.message.timestamp or time.time()) * 1000)
+
+
+def _account_agent(p: Pipeline) -> None:
+    """streamgate.settle -> usage applied to the tables, result to reply_to, usage event to llm.usage."""
+
+    async def account(stream: Any) -> None:
+        async for event in stream.noack().events():
+            await _or_dead_letter(p, event, "account", _account_one)
+
+    p.app.agent(p.topics.settle, name="streamgate.account", concurrency=1)(account)
+
+
+async def _account_one(p: Pipeline, event: Any) -> None:
+    settlement = Settlement.model_validate_json(event.value)
+    await p.accountant.settle(settlement, event, lambda *_: None, in_place=False)

@@ -1,0 +1,75 @@
+"""The in-process stages: what each one runs and with how many actors, declared in one table.
+
+:mod:`streams.runtime.topology` says which stages follow screening and in what order; this module says what
+each of them does (a function of :mod:`agents`) and how many actors it has (``Settings.stage_actors``: the
+``[stages]`` config table, ``complete`` from ``max_in_flight``), plus the named step that runs before a job is
+settled (storing a fresh answer in the cache). :func:`streams.runtime.pipeline.build_pipeline` wires exactly this
+table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from agents import cache as cache_stage
+from agents import complete as complete_stage
+from agents import route as route_stage
+from agents import validate as validate_stage
+from agents.job import Job
+from gateway.settings import Settings
+from schemas.result import ErrorInfo
+from streams.runtime.services import Services
+
+StageFn = Callable[[Job], Awaitable[Job]]
+FinishFn = Callable[[Job], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class StageSpec:
+    """One in-process stage: its actors and the function each actor runs on a job."""
+
+    concurrency: int
+    run: StageFn
+
+
+@dataclass(frozen=True, slots=True)
+class StageTable:
+    """Every in-process stage by name, and the step run on each job before it is settled."""
+
+    stages: dict[str, StageSpec]
+    before_settle: FinishFn
+
+
+def declare_stages(settings: Settings, services: Services) -> StageTable:
+    """The stage table of a worker."""
+    actors = settings.stage_actors
+    max_request_s = services.max_request_s
+
+    async def route(job: Job) -> Job:
+        if job.finished:
+            return job
+        chosen = route_stage.choose_route(job.request, settings)
+        if isinstance(chosen, ErrorInfo):
+            return job.fail(chosen, status="rejected")
+        return job.evolve(route=chosen)
+
+    async def store_in_cache(job: Job) -> None:
+        if job.status == "ok" and not job.cached:
+            await cache_stage.remember(job, services.cache, settings)
+
+    return StageTable(
+        stages={
+            "cache": StageSpec(actors("cache"), lambda job: cache_stage.lookup(job, services.cache, settings)),
+            "route": StageSpec(actors("route"), route),
+            "complete": StageSpec(
+                actors("complete"),
+                lambda job: complete_stage.complete(job, services.completer, max_request_s=max_request_s),
+            ),
+            "validate": StageSpec(
+                actors("validate"),
+                lambda job: validate_stage.validate(job, services.completer, max_request_s=max_request_s),
+            ),
+        },
+        before_settle=store_in_cache,
+    )

@@ -1,0 +1,85 @@
+"""Run one gateway worker: create the topics it needs, build the app and its agents, and serve until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any
+
+import faust
+
+from gateway.errors import ConfigError
+from gateway.event_loop import install_event_loop
+from gateway.settings import Settings
+from streams.runtime import metrics
+from streams.runtime.admin import ensure_topics
+from streams.runtime.app import create_app
+from streams.runtime.pipeline import Pipeline, build_pipeline
+from streams.runtime.services import build_services
+
+log = logging.getLogger(__name__)
+
+TABLES = ("requests", "usage")
+
+
+def topic_specs(settings: Settings) -> list[tuple[str, int]]:
+    """Every topic a worker uses, with its partition count (internal ones and table changelogs co-partitioned)."""
+    names = settings.topics
+    n = settings.partitions
+    specs = [
+        (names.requests, n),
+        (names.admit, n),
+        (names.settle, n),
+        (names.results, n),
+        (names.usage, n),
+        (names.dlq, 1),
+    ]
+    specs += [(f"{settings.app_id}-{table}-changelog", n) for table in TABLES]
+    return specs
+
+
+def build_worker_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Pipeline]:
+    """The configured app with every agent, table and web page declared."""
+    app = create_app(settings, bootstrap)
+    services = build_services(settings)
+    pipeline = build_pipeline(app, settings, services)
+    _add_pages(app, pipeline)
+    return app, pipeline
+
+
+def _add_pages(app: faust.App, pipeline: Pipeline) -> None:
+    @app.page("/metrics")
+    async def metrics_page(web_view: Any, request: Any) -> Any:
+        for snap in pipeline.services.completer.breakers.snapshot_all():
+            level = {"closed": 0.0, "half_open": 0.5, "open": 1.0}[str(snap.state)]
+            metrics.BREAKER_STATE.labels(provider=snap.provider, model=snap.model).set(level)
+        metrics.IN_FLIGHT.set(len(pipeline.in_flight))
+        return web_view.bytes(metrics.render(), content_type="text/plain; version=0.0.4")
+
+    @app.page("/status")
+    async def status_page(web_view: Any, request: Any) -> Any:
+        completer = pipeline.services.completer
+        return web_view.json(
+            {
+                "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
+                "in_flight": len(pipeline.in_flight),
+                "assigned_partitions": sorted(
+                    tp.partition for tp in app.consumer.assignment() if tp.topic == pipeline.settings.topics.admit
+                ),
+                "breakers": [dataclasses.asdict(snap) for snap in completer.breakers.snapshot_all()],
+                "provider_rates": [dataclasses.asdict(snap) for snap in completer.rates.snapshot_all()],
+            }
+        )
+
+
+def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
+    """Run a worker in the foreground until SIGINT/SIGTERM."""
+    bootstrap = settings.kafka_bootstrap_servers
+    if not bootstrap:
+        raise ConfigError("KAFKA_BOOTSTRAP_SERVERS is not set (use `streamgate dev` for an embedded broker)")
+    install_event_loop(settings.event_loop)
+    asyncio.run(ensure_topics(bootstrap, topic_specs(settings), replication_factor=settings.replication_factor))
+    app, _ = build_worker_app(settings, bootstrap)
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()

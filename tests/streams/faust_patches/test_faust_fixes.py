@@ -1,0 +1,290 @@
+"""The commit fix (``safe_new_offset``) on a fake consumer, upstream's ``_new_offset`` on the same state for
+contrast (faust-streaming issue #606), and how :func:`apply_faust_fixes` installs both fixes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import aiokafka
+import faust
+import pytest
+from faust.transport.consumer import Consumer
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from faust.types import TP
+from intervaltree import IntervalTree  # type: ignore[import-untyped]
+
+from streams.faust_patches import faust_fixes
+from streams.faust_patches.faust_fixes import _with_fetch_wait, apply_faust_fixes, safe_new_offset
+
+NewOffset = Callable[[Any, TP], "int | None"]
+PART = TP("llm.requests", 0)
+OTHER = TP("llm.requests", 1)
+
+
+class FakeMessage:
+    """What the consumer tracks of a delivered message (hashable by identity, like Faust's)."""
+
+    def __init__(self, tp: TP, offset: int) -> None:
+        self.tp = tp
+        self.offset = offset
+        self.acked = False
+
+
+class FakeConsumer:
+    """The state ``_new_offset`` reads; ``deliver``/``ack``/``commit`` follow faust's Consumer step for step."""
+
+    def __init__(self) -> None:
+        self._acked: defaultdict[TP, list[int]] = defaultdict(list)
+        self._acked_index: defaultdict[TP, set[int]] = defaultdict(set)
+        self._gap: defaultdict[TP, IntervalTree] = defaultdict(IntervalTree)
+        self._committed_offset: defaultdict[TP, int | None] = defaultdict(lambda: None)
+        self._unacked_messages: set[FakeMessage] = set()
+
+    def deliver(self, tp: TP, *offsets: int) -> dict[int, FakeMessage]:
+        """``Consumer.track_message`` for each offset."""
+        messages = {offset: FakeMessage(tp, offset) for offset in offsets}
+        self._unacked_messages.update(messages.values())
+        return messages
+
+    def ack(self, *messages: FakeMessage) -> None:
+        """``Consumer.ack``: an offset below the committed one, or already acked, stays in the unacked set."""
+        for message in messages:
+            if message.acked:
+                continue
+            message.acked = True
+            committed = self._committed_offset[message.tp]
+            if (committed is None or message.offset >= committed) and message.offset not in self._acked_index[
+                message.tp
+            ]:
+                self._unacked_messages.discard(message)
+                self._acked_index[message.tp].add(message.offset)
+                self._acked[message.tp].append(message.offset)
+
+    def skip(self, tp: TP, begin: int, end: int) -> None:
+        """``Consumer._add_gap``: offsets ``[begin, end)`` were never delivered (compaction, txn markers)."""
+        self._gap[tp].addi(begin, end)
+
+    def commit(self, new_offset: NewOffset, tp: TP = PART) -> int | None:
+        """``_filter_committable_offsets`` + ``_should_commit`` + the commit: the offset committed, if any."""
+        offset = new_offset(self, tp)
+        committed = self._committed_offset[tp]
+        if offset is not None and (committed is None or (bool(offset) and offset > committed)):
+            self._committed_offset[tp] = offset
+            return offset
+        return None
+
+
+def upstream_new_offset() -> NewOffset:
+    """faust-streaming 0.15.3's own ``Consumer._new_offset``, whether or not the fix is installed right now."""
+    original: NewOffset = faust_fixes._state.get("original_new_offset", Consumer._new_offset)
+    assert original is not safe_new_offset
+    return original
+
+
+# --- the commit fix ---------------------------------------------------------------------------------------------
+
+
+def test_nothing_acked_means_nothing_to_commit() -> None:
+    consumer = FakeConsumer()
+    consumer.deliver(PART, 0, 1)
+    assert consumer.commit(safe_new_offset) is None
+
+
+def test_first_commit_waits_for_an_unacked_head_event() -> None:
+    consumer = FakeConsumer()
+    m = consumer.deliver(PART, 0, 1, 2)
+    consumer.ack(m[1], m[2])
+    assert consumer.commit(safe_new_offset) is None
+    assert consumer._acked[PART] == [1, 2]  # kept for later
+    consumer.ack(m[0])
+    assert consumer.commit(safe_new_offset) == 3
+
+
+def test_upstream_first_commit_skips_past_the_unfinished_event() -> None:
+    consumer = FakeConsumer()
+    m = consumer.deliver(PART, 0, 1, 2)
+    consumer.ack(m[1], m[2])
+    # Issue #606: with no previous commit the head-gap check is skipped, so offset 0 (still being processed)
+    # is committed past and would never be seen again after a crash.
+    assert consumer.commit(upstream_new_offset()) == 3
+    assert not m[0].acked
+
+
+def test_after_a_commit_the_event_at_the_committed_offset_holds_the_commit() -> None:
+    consumer = FakeConsumer()
+    consumer._committed_offset[PART] = 10
+    m = consumer.deliver(PART, 10, 11, 12)
+    consumer.ack(m[11], m[12])
+    assert consumer.commit(safe_new_offset) is None
+    consumer.ack(m[10])
+    assert consumer.commit(safe_new_offset) == 13
+
+
+def test_upstream_commits_past_the_event_right_after_the_committed_offset() -> None:
+    consumer = FakeConsumer()
+    consumer._committed_offset[PART] = 10
+    m = consumer.deliver(PART, 10, 11, 12)
+    consumer.ack(m[11], m[12])
+    # The head-gap check is `min(acked) - committed > 1`: 11 - 10 == 1 passes, although 10 is unacked.
+    assert consumer.commit(upstream_new_offset()) == 13
+    assert not m[10].acked
+
+
+def test_acked_offsets_past_a_gap_are_kept_and_committed_once_it_closes() -> None:
+    consumer = FakeConsumer()
+    m = consumer.deliver(PART, 0, 1, 2, 3, 4)
+    consumer.ack(m[0], m[1], m[3], m[4])
+    assert consumer.commit(safe_new_offset) == 2
+    assert consumer._acked[PART] == [3, 4] and consumer._acked_index[PART] == {3, 4}
+    assert consumer.commit(safe_new_offset) is None
+    consumer.ack(m[2])
+    assert consumer.commit(safe_new_offset) == 5
+    assert consumer._acked[PART] == [] and consumer._acked_index[PART] == set()
+
+
+def test_a_redelivered_copy_in_flight_clamps_an_acked_run() -> None:
+    consumer = FakeConsumer()
+    first = consumer.deliver(PART, 0, 1, 2, 3)
+    consumer.ack(*first.values())
+    copy = consumer.deliver(PART, 2)[2]  # replayed (e.g. after a rebalance) while its first copy was acked
+    assert consumer.commit(safe_new_offset) == 2  # never at or beyond the offset still being processed
+    assert consumer._acked[PART] == [2, 3]
+    assert consumer.commit(safe_new_offset) is None
+    consumer.ack(copy)  # Faust leaves it in the unacked set (offset already acked) but marks it acked
+    assert consumer.commit(safe_new_offset) == 4
+
+
+def test_upstream_ignores_a_redelivered_copy_in_flight() -> None:
+    consumer = FakeConsumer()
+    consumer.ack(*consumer.deliver(PART, 0, 1, 2, 3).values())
+    copy = consumer.deliver(PART, 2)[2]
+    assert consumer.commit(upstream_new_offset()) == 4
+    assert not copy.acked
+
+
+def test_an_acked_message_left_in_the_unacked_set_does_not_stall_commits() -> None:
+    consumer = FakeConsumer()
+    first = consumer.deliver(PART, 0, 1)
+    consumer.ack(*first.values())
+    assert consumer.commit(safe_new_offset) == 2
+    stale = consumer.deliver(PART, 1)[1]  # a copy below the committed offset
+    later = consumer.deliver(PART, 2, 3)
+    consumer.ack(stale, *later.values())
+    assert stale in consumer._unacked_messages and stale.acked  # what Faust's ack() does with it
+    assert consumer.commit(safe_new_offset) == 4
+
+
+def test_gaps_count_as_acked_up_to_the_first_unacked_event() -> None:
+    consumer = FakeConsumer()
+    m = consumer.deliver(PART, 0, 1)
+    consumer.skip(PART, 2, 5)
+    m.update(consumer.deliver(PART, 5, 6))
+    consumer.ack(m[0], m[1], m[6])
+    assert consumer.commit(safe_new_offset) == 5  # 2..4 were never delivered; 5 is still in flight
+    assert not consumer._gap[PART].overlaps(2, 5)  # the filled gap is chopped off
+    assert consumer._acked[PART] == [6]
+    consumer.ack(m[5])
+    assert consumer.commit(safe_new_offset) == 7
+
+
+def test_a_gap_right_after_the_first_event_is_filled_on_the_first_commit() -> None:
+    consumer = FakeConsumer()
+    m = consumer.deliver(PART, 0)
+    consumer.skip(PART, 1, 3)
+    m.update(consumer.deliver(PART, 3))
+    consumer.ack(m[0], m[3])
+    assert consumer.commit(safe_new_offset) == 4
+
+
+def test_unacked_events_of_another_partition_do_not_clamp() -> None:
+    consumer = FakeConsumer()
+    consumer.deliver(OTHER, 0)
+    consumer.ack(*consumer.deliver(PART, 5, 6).values())
+    assert consumer.commit(safe_new_offset) == 7
+    assert consumer.commit(safe_new_offset, OTHER) is None
+
+
+# --- installing the fixes ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def restore_faust(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever apply_faust_fixes changes on Faust's classes is put back after the test."""
+    monkeypatch.setattr(Consumer, "_new_offset", Consumer.__dict__["_new_offset"])
+    for name in ("_create_worker_consumer", "_highwaters"):
+        monkeypatch.setattr(AIOKafkaConsumerThread, name, AIOKafkaConsumerThread.__dict__[name])
+
+
+class StubConsumer:
+    """What the stub ``original`` returns: an object the wrapper sets the fetch wait on."""
+
+    _fetch_max_wait_ms = 1500
+    _fetch_min_bytes = 1
+
+
+def stub_original(calls: list[tuple[object, object]]) -> Callable[[object, object], StubConsumer]:
+    def original(thread: object, transport: object) -> StubConsumer:
+        calls.append((thread, transport))
+        return StubConsumer()
+
+    return original
+
+
+@pytest.mark.usefixtures("restore_faust")
+def test_apply_installs_the_commit_fix_and_commit_fix_false_restores_upstream() -> None:
+    apply_faust_fixes(fetch_max_wait_ms=10)
+    assert Consumer._new_offset is safe_new_offset
+    assert AIOKafkaConsumerThread._highwaters.__wrapped__ is faust_fixes._state["original_highwaters"]  # type: ignore[attr-defined]
+    apply_faust_fixes(fetch_max_wait_ms=10, commit_fix=False)
+    assert Consumer._new_offset is upstream_new_offset()
+    apply_faust_fixes(fetch_max_wait_ms=10)
+    assert Consumer._new_offset is safe_new_offset
+
+
+@pytest.mark.usefixtures("restore_faust")
+def test_applying_twice_wraps_the_original_worker_consumer_once() -> None:
+    apply_faust_fixes(fetch_max_wait_ms=10)
+    apply_faust_fixes(fetch_max_wait_ms=20)
+    installed = AIOKafkaConsumerThread._create_worker_consumer
+    original = faust_fixes._state["original_create_worker_consumer"]
+    assert installed.__wrapped__ is original  # type: ignore[attr-defined]
+    assert not hasattr(original, "__wrapped__")
+
+
+@pytest.mark.usefixtures("restore_faust")
+def test_the_installed_worker_consumer_gets_the_configured_fetch_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[object, object]] = []
+    monkeypatch.setitem(faust_fixes._state, "original_create_worker_consumer", stub_original(calls))
+    apply_faust_fixes(fetch_max_wait_ms=7, fetch_min_bytes=4096)
+    thread, transport = object(), object()
+    consumer = AIOKafkaConsumerThread._create_worker_consumer(thread, transport)  # type: ignore[arg-type]
+    assert isinstance(consumer, StubConsumer) and consumer._fetch_max_wait_ms == 7
+    assert consumer._fetch_min_bytes == 4096
+    assert calls == [(thread, transport)]
+
+
+def test_the_fetch_wait_wrapper_calls_the_original_and_overrides_its_wait() -> None:
+    calls: list[tuple[object, object]] = []
+    original = stub_original(calls)
+    wrapper = _with_fetch_wait(original, 25, 1)
+    thread, transport = object(), object()
+    consumer = wrapper(thread, transport)
+    assert consumer._fetch_max_wait_ms == 25 and consumer._fetch_min_bytes == 1
+    assert calls == [(thread, transport)]
+    assert wrapper.__wrapped__ is original  # type: ignore[attr-defined]
+
+
+async def test_aiokafka_still_keeps_its_fetch_wait_where_the_wrapper_sets_it() -> None:
+    consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1", fetch_max_wait_ms=321, fetch_min_bytes=7)
+    assert consumer._fetch_max_wait_ms == 321 and consumer._fetch_min_bytes == 7
+
+
+@pytest.mark.usefixtures("restore_faust")
+def test_an_unsupported_faust_version_is_refused_without_patching(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(faust, "__version__", "0.99.0")
+    before = Consumer.__dict__["_new_offset"]
+    with pytest.raises(RuntimeError, match="#606"):
+        apply_faust_fixes(fetch_max_wait_ms=10)
+    assert Consumer.__dict__["_new_offset"] is before
