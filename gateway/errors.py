@@ -8,6 +8,7 @@ decide what to do next: a stable ``code`` (see :class:`schemas.codes.ErrorCode`)
 
     StreamgateError
     ├── ConfigError                  settings or policy files are wrong (raised at start-up)
+    ├── FaustPatchError              faust-streaming/aiokafka is not the version our corrections fit (start-up)
     ├── RequestRejected              the request is refused before any provider is called
     ├── DeadlineExceeded             the request's deadline passed
     ├── ProviderError                a provider call failed
@@ -56,6 +57,10 @@ class StreamgateError(Exception):
 
 class ConfigError(StreamgateError):
     """Settings or policy configuration is invalid."""
+
+
+class FaustPatchError(StreamgateError):
+    """The installed faust-streaming or aiokafka is not the one streams.faust_patches was written for."""
 
 
 class BrokerError(StreamgateError):

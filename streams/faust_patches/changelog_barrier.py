@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from faust.tables import base as faust_tables
-from faust.transport import consumer as faust_consumer
+from faust.tables.base import Collection
+from faust.transport.consumer import Consumer
+
+from streams.faust_patches import patching
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ class ChangelogBarrier:
 
 
 BARRIER = ChangelogBarrier()
-_state: dict[str, Any] = {}
+_held_apps: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def install(barrier: ChangelogBarrier = BARRIER, *, commit_timeout_s: float = 10.0) -> None:
@@ -59,20 +62,14 @@ def install(barrier: ChangelogBarrier = BARRIER, *, commit_timeout_s: float = 10
     A commit whose records are still unacknowledged after ``commit_timeout_s`` is skipped (logged); the offsets
     are committed at the next interval, so events may be replayed but no table write is ever lost behind a commit.
     """
-    collection = faust_tables.Collection
-    send_changelog = _state.setdefault("send_changelog", collection.send_changelog)
-    consumer_cls = faust_consumer.Consumer
-    commit_offsets = _state.setdefault("commit_offsets", consumer_cls._commit_offsets)
-    collection.send_changelog = _tracking(send_changelog, barrier)  # type: ignore[method-assign]
-    consumer_cls._commit_offsets = _after_barrier(commit_offsets, barrier, commit_timeout_s)  # type: ignore[method-assign]
+    patching.replace(Collection, "send_changelog", lambda original: _tracking(original, barrier))
+    patching.replace(Consumer, "_commit_offsets", lambda original: _after_barrier(original, barrier, commit_timeout_s))
 
 
 def uninstall() -> None:
-    """Restore Faust's own methods (tests)."""
-    if "send_changelog" in _state:
-        faust_tables.Collection.send_changelog = _state.pop("send_changelog")  # type: ignore[method-assign]
-    if "commit_offsets" in _state:
-        faust_consumer.Consumer._commit_offsets = _state.pop("commit_offsets")  # type: ignore[method-assign]
+    """Restore Faust's own methods (upstream commit logic, tests)."""
+    patching.restore(Collection, "send_changelog")
+    patching.restore(Consumer, "_commit_offsets")
 
 
 def _tracking(original: Callable[..., Any], barrier: ChangelogBarrier) -> Callable[..., Any]:
@@ -81,24 +78,26 @@ def _tracking(original: Callable[..., Any], barrier: ChangelogBarrier) -> Callab
         barrier.track(future)
         return future
 
-    send_changelog.__wrapped__ = original  # type: ignore[attr-defined]
     return send_changelog
 
 
 def _after_barrier(original: Callable[..., Any], barrier: ChangelogBarrier, timeout_s: float) -> Callable[..., Any]:
-    async def commit_offsets(self: Any, offsets: Any, *args: Any, **kwargs: Any) -> Any:
+    async def _commit_offsets(self: Any, offsets: Any, *args: Any, **kwargs: Any) -> Any:
         if not await barrier.wait(timeout_s):
             log.warning("changelog records unacknowledged after %.1f s: offsets not committed this time", timeout_s)
             return False
         return await original(self, offsets, *args, **kwargs)
 
-    commit_offsets.__wrapped__ = original  # type: ignore[attr-defined]
-    return commit_offsets
+    return _commit_offsets
 
 
 def hold_revocations(app: Any, barrier: ChangelogBarrier = BARRIER, *, timeout_s: float) -> None:
     """On every revocation, wait until the table writes made so far are on the broker before the partitions go
-    (Faust awaits ``on_partitions_revoked`` receivers before it rejoins), so their new owner recovers them."""
+    (Faust awaits ``on_partitions_revoked`` receivers before it rejoins), so their new owner recovers them.
+    Once per app: holding it again is a no-op."""
+    if app in _held_apps:
+        return
+    _held_apps.add(app)
 
     async def before_release(sender: Any, revoked: Any, **_: Any) -> None:
         await _drain(barrier, timeout_s)

@@ -6,15 +6,19 @@ recovers a table by reading its changelog up to that answer, so every record aft
 was skipped and the recovered budget counts were stale (seen: a tenant admitted 28 requests against a limit of
 20 after a partition moved). A fetch response carries the true high watermark, so :func:`true_end_offsets` fetches
 the tail of each partition and takes the larger of the two answers; on a correct broker they agree.
+:func:`install` makes Faust recover to those ends (it replaces ``AIOKafkaConsumerThread._highwaters``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+from streams.faust_patches import patching
 
 
 async def true_end_offsets(
@@ -47,3 +51,18 @@ async def true_end_offsets(
         return ends
     finally:
         await consumer.stop()
+
+
+def _with_true_highwaters(original: Callable[..., Any]) -> Callable[..., Any]:
+    async def _highwaters(self: Any, partitions: Any) -> Any:
+        reported = await original(self, partitions)
+        if self.consumer.in_transaction:
+            return reported
+        return await true_end_offsets(self._ensure_consumer()._client._bootstrap_servers, reported)
+
+    return _highwaters
+
+
+def install() -> None:
+    """Make Faust recover every table up to :func:`true_end_offsets` (outside transactions)."""
+    patching.replace(AIOKafkaConsumerThread, "_highwaters", _with_true_highwaters)

@@ -2,7 +2,7 @@
 
 This is the whole of streamgate's at-least-once guarantee across in-process edges: an event's offset may be
 committed only once every message derived from it is on the broker (and, with the commit fix in
-:mod:`streams.faust_patches.faust_fixes`, only once every earlier event of its partition is acknowledged too).
+:mod:`streams.faust_patches.commit_offsets`, only once every earlier event of its partition is acknowledged too).
 """
 
 from __future__ import annotations

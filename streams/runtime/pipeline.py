@@ -23,8 +23,7 @@ from schemas.codes import ErrorCode
 from schemas.internal import Settlement
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo, ResultStatus
-from streams.faust_patches.channels import stage_channel
-from streams.faust_patches.event_context import acting_for
+from streams.faust_patches import acting_for, stage_channel
 from streams.runtime import metrics
 from streams.runtime.accounting import Accountant
 from streams.runtime.dead_letters import dead_letter, rejection_for_invalid

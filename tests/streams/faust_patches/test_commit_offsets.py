@@ -1,5 +1,5 @@
 """The commit fix (``safe_new_offset``) on a fake consumer, upstream's ``_new_offset`` on the same state for
-contrast (faust-streaming issue #606), and how :func:`apply_faust_fixes` installs both fixes."""
+contrast (faust-streaming issue #606), and how :func:`commit_offsets.install` installs it."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-import aiokafka
-import faust
-import pytest
 from faust.transport.consumer import Consumer
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.types import TP
 from intervaltree import IntervalTree  # type: ignore[import-untyped]
 
-from streams.faust_patches import faust_fixes
-from streams.faust_patches.faust_fixes import _with_fetch_wait, apply_faust_fixes, safe_new_offset
+from streams.faust_patches import commit_offsets, patching
+from streams.faust_patches.commit_offsets import safe_new_offset
 
 NewOffset = Callable[[Any, TP], "int | None"]
 PART = TP("llm.requests", 0)
@@ -78,8 +74,8 @@ class FakeConsumer:
 
 def upstream_new_offset() -> NewOffset:
     """faust-streaming 0.15.3's own ``Consumer._new_offset``, whether or not the fix is installed right now."""
-    original: NewOffset = faust_fixes._state.get("original_new_offset", Consumer._new_offset)
-    assert original is not safe_new_offset
+    original: NewOffset = patching.upstream(Consumer, "_new_offset")
+    assert original.__module__ == "faust.transport.consumer"
     return original
 
 
@@ -206,85 +202,23 @@ def test_unacked_events_of_another_partition_do_not_clamp() -> None:
     assert consumer.commit(safe_new_offset, OTHER) is None
 
 
-# --- installing the fixes ---------------------------------------------------------------------------------------
+# --- installing it ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def restore_faust(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whatever apply_faust_fixes changes on Faust's classes is put back after the test."""
-    monkeypatch.setattr(Consumer, "_new_offset", Consumer.__dict__["_new_offset"])
-    for name in ("_create_worker_consumer", "_highwaters"):
-        monkeypatch.setattr(AIOKafkaConsumerThread, name, AIOKafkaConsumerThread.__dict__[name])
+def test_install_replaces_new_offset_once_and_upstream_logic_restores_faust_s() -> None:
+    upstream = upstream_new_offset()
+    commit_offsets.install()
+    installed = Consumer._new_offset
+    assert installed is not upstream and installed.__wrapped__ is upstream  # type: ignore[attr-defined]
+    commit_offsets.install()  # again (another app in the same process): still one layer over upstream's
+    assert Consumer._new_offset.__wrapped__ is upstream  # type: ignore[attr-defined]
+    commit_offsets.install(upstream_logic=True)
+    assert Consumer._new_offset is upstream
 
 
-class StubConsumer:
-    """What the stub ``original`` returns: an object the wrapper sets the fetch wait on."""
-
-    _fetch_max_wait_ms = 1500
-    _fetch_min_bytes = 1
-
-
-def stub_original(calls: list[tuple[object, object]]) -> Callable[[object, object], StubConsumer]:
-    def original(thread: object, transport: object) -> StubConsumer:
-        calls.append((thread, transport))
-        return StubConsumer()
-
-    return original
-
-
-@pytest.mark.usefixtures("restore_faust")
-def test_apply_installs_the_commit_fix_and_commit_fix_false_restores_upstream() -> None:
-    apply_faust_fixes(fetch_max_wait_ms=10)
-    assert Consumer._new_offset is safe_new_offset
-    assert AIOKafkaConsumerThread._highwaters.__wrapped__ is faust_fixes._state["original_highwaters"]  # type: ignore[attr-defined]
-    apply_faust_fixes(fetch_max_wait_ms=10, commit_fix=False)
-    assert Consumer._new_offset is upstream_new_offset()
-    apply_faust_fixes(fetch_max_wait_ms=10)
-    assert Consumer._new_offset is safe_new_offset
-
-
-@pytest.mark.usefixtures("restore_faust")
-def test_applying_twice_wraps_the_original_worker_consumer_once() -> None:
-    apply_faust_fixes(fetch_max_wait_ms=10)
-    apply_faust_fixes(fetch_max_wait_ms=20)
-    installed = AIOKafkaConsumerThread._create_worker_consumer
-    original = faust_fixes._state["original_create_worker_consumer"]
-    assert installed.__wrapped__ is original  # type: ignore[attr-defined]
-    assert not hasattr(original, "__wrapped__")
-
-
-@pytest.mark.usefixtures("restore_faust")
-def test_the_installed_worker_consumer_gets_the_configured_fetch_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[object, object]] = []
-    monkeypatch.setitem(faust_fixes._state, "original_create_worker_consumer", stub_original(calls))
-    apply_faust_fixes(fetch_max_wait_ms=7, fetch_min_bytes=4096)
-    thread, transport = object(), object()
-    consumer = AIOKafkaConsumerThread._create_worker_consumer(thread, transport)  # type: ignore[arg-type]
-    assert isinstance(consumer, StubConsumer) and consumer._fetch_max_wait_ms == 7
-    assert consumer._fetch_min_bytes == 4096
-    assert calls == [(thread, transport)]
-
-
-def test_the_fetch_wait_wrapper_calls_the_original_and_overrides_its_wait() -> None:
-    calls: list[tuple[object, object]] = []
-    original = stub_original(calls)
-    wrapper = _with_fetch_wait(original, 25, 1)
-    thread, transport = object(), object()
-    consumer = wrapper(thread, transport)
-    assert consumer._fetch_max_wait_ms == 25 and consumer._fetch_min_bytes == 1
-    assert calls == [(thread, transport)]
-    assert wrapper.__wrapped__ is original  # type: ignore[attr-defined]
-
-
-async def test_aiokafka_still_keeps_its_fetch_wait_where_the_wrapper_sets_it() -> None:
-    consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1", fetch_max_wait_ms=321, fetch_min_bytes=7)
-    assert consumer._fetch_max_wait_ms == 321 and consumer._fetch_min_bytes == 7
-
-
-@pytest.mark.usefixtures("restore_faust")
-def test_an_unsupported_faust_version_is_refused_without_patching(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(faust, "__version__", "0.99.0")
-    before = Consumer.__dict__["_new_offset"]
-    with pytest.raises(RuntimeError, match="#606"):
-        apply_faust_fixes(fetch_max_wait_ms=10)
-    assert Consumer.__dict__["_new_offset"] is before
+def test_the_installed_method_is_the_safe_one() -> None:
+    commit_offsets.install()
+    consumer = FakeConsumer()
+    m = consumer.deliver(PART, 0, 1, 2)
+    consumer.ack(m[1], m[2])
+    assert consumer.commit(Consumer._new_offset) is None  # upstream's would commit 3 (see above)

@@ -1,0 +1,70 @@
+"""Commit safety: never commit at or beyond an event still being processed (faust-streaming issue #606).
+
+``Consumer._new_offset`` decides which offset to commit from the run of acked offsets. In faust-streaming 0.15.3
+its head-gap check (``min(acked) - committed > 1``) is off by one and is skipped when nothing has been committed
+yet, so with more than one event in flight per partition it can commit past an event that is still being
+processed; after a crash that event is never seen again (fix proposed upstream in PR #707, unreleased). Our
+replacement never commits at or beyond the smallest offset delivered to a stream and not yet acked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from faust.transport.consumer import Consumer
+from faust.utils.functional import consecutive_numbers
+
+from streams.faust_patches import patching
+
+
+def safe_new_offset(self: Any, tp: Any) -> int | None:
+    """The offset to commit for ``tp``: the end of the first run of acked offsets, clamped below every unacked one.
+
+    Replaces ``faust.transport.consumer.Consumer._new_offset``. Acked offsets past the clamp stay in the acked list
+    so they are committed once the events before them finish.
+    """
+    acked: list[int] = self._acked[tp]
+    if not acked:
+        return None
+    gap_for_tp = self._gap[tp]
+    max_offset = max(acked)
+    if gap_for_tp:
+        # Offsets the broker never delivered (compaction, transaction markers) count as acked.
+        candidates = sorted(gap_for_tp.overlap(0, max_offset), key=lambda interval: interval.begin)
+        if candidates:
+            filler: list[int] = []
+            for interval in candidates:
+                filler.extend(range(interval.begin, interval.end))
+            acked.extend(filler)
+            gap_for_tp.chop(0, max(filler[-1], max_offset + 1))
+    acked.sort()
+    committed: int | None = self._committed_offset[tp]
+    if committed is not None and acked[0] > committed:
+        # The event at the committed position (the next one to read) has not been acked yet.
+        return None
+    # Faust's ack() leaves some acked messages in _unacked_messages (a copy below the committed offset, or a
+    # duplicate of an offset already acked); they are finished and must not hold the commit back.
+    floor = min((m.offset for m in self._unacked_messages if m.tp == tp and not m.acked), default=None)
+    batch = [offset for offset in next(consecutive_numbers(acked)) if floor is None or offset < floor]
+    if not batch:
+        return None
+    del acked[: len(batch)]
+    self._acked_index[tp].difference_update(batch)
+    return batch[-1] + 1
+
+
+def _safe(original: Callable[..., Any]) -> Callable[..., Any]:
+    def _new_offset(self: Any, tp: Any) -> int | None:
+        return safe_new_offset(self, tp)
+
+    return _new_offset
+
+
+def install(*, upstream_logic: bool = False) -> None:
+    """Commit with :func:`safe_new_offset`; ``upstream_logic`` keeps Faust's own, which exists only so a test can
+    show the event loss this correction prevents."""
+    if upstream_logic:
+        patching.restore(Consumer, "_new_offset")
+    else:
+        patching.replace(Consumer, "_new_offset", _safe)

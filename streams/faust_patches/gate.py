@@ -1,0 +1,174 @@
+"""The version gate: every correction runs only on the faust-streaming and aiokafka it was written for.
+
+Two checks, both before anything is replaced (:func:`check`, called by :func:`streams.faust_patches.install`):
+
+1. the installed versions are the ones in :data:`SUPPORTED_VERSIONS`;
+2. every method a correction replaces, overrides or depends on (:data:`SHAPES`) has the sha256 of its source
+   recorded here, taken from upstream's method (our installed replacements are unwrapped first).
+
+A mismatch raises :class:`gateway.errors.FaustPatchError` naming the method and what to re-check. After an
+upgrade, re-check each named correction against the new code, then record the new hashes printed by
+``python -m streams.faust_patches.gate``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.errors import FaustPatchError
+from streams.faust_patches import patching
+
+SUPPORTED_VERSIONS: dict[str, tuple[str, ...]] = {"faust": ("0.15.3",), "aiokafka": ("0.14.0",)}
+"""Module name -> the ``__version__`` values every correction was checked against."""
+
+_DISTRIBUTIONS = {"faust": "faust-streaming", "aiokafka": "aiokafka"}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One upstream method a correction relies on, and the sha256 of its source at the supported version."""
+
+    target: str  # "module:Qual.name"
+    sha256: str
+    module: str  # the correction (a module of this package) that relies on it
+    kind: str  # "replaced" (by a correction), "overridden" (in a subclass) or "relied on" (its behaviour)
+    recheck: str  # what to re-check in the new version before recording its new hash
+
+    @property
+    def replaced_method(self) -> tuple[type, str] | None:
+        """``(class, method name)`` when a correction replaces this method on its class, else None."""
+        if self.kind != "replaced":
+            return None
+        module_name, _, qualname = self.target.partition(":")
+        owner_name, _, name = qualname.rpartition(".")
+        owner: type = getattr(importlib.import_module(module_name), owner_name)
+        return owner, name
+
+
+SHAPES: tuple[Shape, ...] = (
+    Shape(
+        "faust.transport.consumer:Consumer._new_offset",
+        "1d2c7ea89a7ad4f1a216c1d51936e569162cd66bd56f889e13fd29c910b58eb0",
+        "commit_offsets",
+        "replaced",
+        "is issue #606 (commit past an unacked event) fixed upstream, and which state does it read?",
+    ),
+    Shape(
+        "faust.transport.consumer:Consumer.ack",
+        "5fcf41cf45153475de3790dc56fec1b83335956dc8b3bf7ff6bbb2b57627f03f",
+        "commit_offsets",
+        "relied on",
+        "which acked messages ack() leaves in _unacked_messages, _acked and _acked_index",
+    ),
+    Shape(
+        "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread._create_worker_consumer",
+        "c2701bfc3e6f6cad95c2be36d6a255a86e2c57d18d36cc1082b5fb5c482d99d7",
+        "fetch_wait",
+        "replaced",
+        "is fetch_max_wait_ms still hard-coded to 1500, and does it still return the consumer?",
+    ),
+    Shape(
+        "aiokafka.consumer.consumer:AIOKafkaConsumer.start",
+        "2f1ba70443327538800d348e61042cdedd5a5e6306f40ebe1a06dddba7494c45",
+        "fetch_wait",
+        "relied on",
+        "start() must still build its Fetcher from _fetch_max_wait_ms and _fetch_min_bytes",
+    ),
+    Shape(
+        "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread._highwaters",
+        "a7f4f97d9f32aca2777713e22671d70eae4b3ae51541bb09a90448ce83acefce",
+        "end_offsets",
+        "replaced",
+        "does table recovery still end at consumer.end_offsets()?",
+    ),
+    Shape(
+        "aiokafka.client:AIOKafkaClient.__init__",
+        "edf3d022956032ba271940a7e00e9bf93d1a71b2cfe1a5d4f773415592e8fad6",
+        "end_offsets",
+        "relied on",
+        "the client must still keep its bootstrap servers in _bootstrap_servers",
+    ),
+    Shape(
+        "faust.tables.base:Collection.send_changelog",
+        "3dd3884e1b5fc0e1612bc688b83d9318a1805ddc49700d3b6b37bade73c3905d",
+        "changelog_barrier",
+        "replaced",
+        "does it still return the send's future, unawaited?",
+    ),
+    Shape(
+        "faust.transport.consumer:Consumer._commit_offsets",
+        "1a6979904118844111259d182ca1c6e92ccc16364ccbe55c58e59d6e254a7adb",
+        "changelog_barrier",
+        "replaced",
+        "is it still the one place offsets are committed, returning a bool?",
+    ),
+    Shape(
+        "faust.channels:Channel.queue",
+        "549dd774f3e314a7194253bac92254c17e8095ce09f9ab44110e657a8f1e4418",
+        "channels",
+        "overridden",
+        "is the buffer still _queue, a FlowControlQueue(clear_on_resume=True)?",
+    ),
+    Shape(
+        "faust.streams:current_event",
+        "3b821f1a78d86a58234dfe781fbf539775b00e66fdac9489c1c398a2d81d7e9d",
+        "event_context",
+        "relied on",
+        "does _current_event still hold a weak reference to the event?",
+    ),
+    Shape(
+        "faust.tables.base:Collection.partition_for_key",
+        "3b2291811b8dd791cdd0e690b2b09d966a4e961e2a2861182241195696393bed",
+        "event_context",
+        "relied on",
+        "is a table write's changelog partition still the partition of current_event()?",
+    ),
+)
+
+
+def check(shapes: tuple[Shape, ...] = SHAPES) -> None:
+    """Raise :class:`FaustPatchError` unless the versions are supported and every shape's source is unchanged."""
+    for module_name, supported in SUPPORTED_VERSIONS.items():
+        found = getattr(importlib.import_module(module_name), "__version__", None)
+        if found not in supported:
+            raise FaustPatchError(
+                f"streams.faust_patches was written against {_DISTRIBUTIONS[module_name]} {', '.join(supported)}, "
+                f"found {found}: re-check every correction in streams/faust_patches (issue #606, the hard-coded "
+                "fetch wait, recovery end offsets, the changelog barrier) before upgrading"
+            )
+    for shape in shapes:
+        found = source_sha256(shape.target)
+        if found != shape.sha256:
+            raise FaustPatchError(
+                f"{shape.target} ({shape.kind} by streams.faust_patches.{shape.module}) is not the method it was "
+                f"written for (source sha256 {found[:12]}, expected {shape.sha256[:12]}); re-check: {shape.recheck}"
+            )
+
+
+def resolve(target: str) -> Any:
+    """Upstream's function behind ``"module:Qual.name"`` (a property's getter; our replacements unwrapped)."""
+    module_name, _, qualname = target.partition(":")
+    owner: Any = importlib.import_module(module_name)
+    *path, name = qualname.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    found = patching.upstream(owner, name) if isinstance(owner, type) else getattr(owner, name)
+    return found.fget if isinstance(found, property) else found
+
+
+def source_sha256(target: str) -> str:
+    """The sha256 of the source of upstream's ``target`` ("unavailable" when it has no source)."""
+    try:
+        source = inspect.getsource(resolve(target))
+    except (OSError, TypeError, AttributeError, KeyError, ImportError) as exc:
+        return f"unavailable ({type(exc).__name__})"
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+if __name__ == "__main__":
+    for shape in SHAPES:
+        print(f"{source_sha256(shape.target)}  {shape.target}")
