@@ -55,6 +55,7 @@ def safe_new_offset(self: Any, tp: Any) -> int | None:
 
 
 def _safe(original: Callable[..., Any]) -> Callable[..., Any]:
+    # Upstream's method is not called; patching keeps it as __wrapped__ so upstream_logic can restore it.
     def _new_offset(self: Any, tp: Any) -> int | None:
         return safe_new_offset(self, tp)
 

@@ -143,9 +143,10 @@ def check(shapes: tuple[Shape, ...] = SHAPES) -> None:
     for shape in shapes:
         found = source_sha256(shape.target)
         if found != shape.sha256:
+            shown = found[:12] if len(found) == len(shape.sha256) else found
             raise FaustPatchError(
                 f"{shape.target} ({shape.kind} by streams.faust_patches.{shape.module}) is not the method it was "
-                f"written for (source sha256 {found[:12]}, expected {shape.sha256[:12]}); re-check: {shape.recheck}"
+                f"written for (source sha256 {shown}, expected {shape.sha256[:12]}); re-check: {shape.recheck}"
             )
 
 

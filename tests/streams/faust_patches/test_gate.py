@@ -3,6 +3,7 @@ on the supported versions it installs every correction once, however many apps a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from gateway.errors import FaustPatchError, StreamgateError
 from gateway.settings import Settings
 from streams import faust_patches
 from streams.faust_patches import gate, patching
+from streams.runtime.app import create_app
 
 REPLACED = [shape.replaced_method for shape in gate.SHAPES if shape.replaced_method is not None]
 
@@ -74,7 +76,7 @@ def test_an_unsupported_version_is_refused_before_anything_is_replaced(
 ) -> None:
     monkeypatch.setattr(module, "__version__", version)
     before = current()
-    with pytest.raises(FaustPatchError, match=version) as refused:
+    with pytest.raises(FaustPatchError, match=re.escape(version)) as refused:
         faust_patches.install(*new_app(tmp_path))
     assert isinstance(refused.value, StreamgateError)
     assert current() == before
@@ -100,3 +102,9 @@ def test_a_changed_method_relied_on_but_not_replaced_is_refused_too(monkeypatch:
     monkeypatch.setattr(faust.Channel, "queue", property(queue))
     with pytest.raises(FaustPatchError, match=r"Channel\.queue.*channels.*clear_on_resume"):
         gate.check()
+
+
+def test_the_worker_app_is_not_built_on_an_unsupported_version(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(faust, "__version__", "0.16.0")
+    with pytest.raises(FaustPatchError, match=r"faust-streaming 0\.15\.3, found 0\.16\.0"):
+        create_app(Settings(data_dir=tmp_path), "127.0.0.1:1")
