@@ -1,30 +1,37 @@
 """The one settings object. It is built once at start-up (:func:`load_settings`) and passed down.
 
-Sources, lowest to highest precedence: defaults, an optional TOML file (``--config`` / ``STREAMGATE_CONFIG``), then
-environment variables. Scalars use the ``STREAMGATE_`` prefix; the standard variables of Kafka, Redis and the
-provider SDKs (``KAFKA_BOOTSTRAP_SERVERS``, ``REDIS_URL``, ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
-``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``) are honoured under their usual names. Nothing else in streamgate
+Sources, lowest to highest precedence: defaults, an optional TOML file (``--config``, else ``STREAMGATE_CONFIG``),
+then environment variables. The file's entries of named maps (models, aliases, limit tiers, fallback chains, ...)
+overlay the built-in entries instead of replacing the whole map; see :mod:`gateway.config_file`. Scalars use the
+``STREAMGATE_`` prefix; the standard variables of Kafka, Redis and the provider SDKs (``KAFKA_BOOTSTRAP_SERVERS``,
+``REDIS_URL``, ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``) are honoured
+under their usual names. ``STREAMGATE_CONFIG`` is read by :func:`load_settings` only. Nothing else in streamgate
 reads the environment.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from gateway.catalog import DEFAULT_ALIASES, DEFAULT_MODELS, ModelSpec
+from gateway.config_file import OverlaySettingsSource, read_config_file
 from gateway.errors import ConfigError
 from gateway.event_loop import EventLoopKind
 from gateway.limits.policy import LimitsConfig
 from gateway.resilience.config import ResilienceSettings
+
+CONFIG_ENV_VAR = "STREAMGATE_CONFIG"
+
+# The document of the config file being loaded by :func:`load_settings`; a context variable because
+# pydantic-settings builds its sources in a classmethod that takes no arguments of ours.
+_FILE_DOCUMENT: ContextVar[Mapping[str, Any] | None] = ContextVar("streamgate_config_document", default=None)
 
 
 class TopicNames(BaseModel):
@@ -189,7 +196,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Environment over the TOML file over defaults; explicit keyword arguments win over all."""
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        return (init_settings, env_settings, OverlaySettingsSource(settings_cls, _FILE_DOCUMENT.get() or {}))
 
     def resolve_model_name(self, name: str) -> str | None:
         """Map a model name or alias to a catalog name, or ``None`` when unknown."""
@@ -206,11 +213,33 @@ class Settings(BaseSettings):
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings once: defaults < ``config_file`` (TOML) < environment < ``overrides``."""
-    if config_file is None:
+    """Build the settings once: defaults < config file (TOML) < environment < ``overrides``.
+
+    The config file is ``config_file``, else the file named by ``STREAMGATE_CONFIG``, else none. Every problem
+    with the file or the values (malformed TOML, an unknown key, a value out of range) is one
+    :class:`ConfigError` line.
+    """
+    path = config_file if config_file is not None else config_file_from_environment()
+    document = read_config_file(path, Settings.model_fields.keys()) if path is not None else {}
+    token = _FILE_DOCUMENT.set(document)
+    try:
         return Settings(**overrides)
-    if not config_file.is_file():
-        raise ConfigError(f"config file {config_file} does not exist")
-    with_file = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}})
-    settings: Settings = with_file(**overrides)
-    return settings
+    except ValidationError as exc:
+        where = f" (config file {path} or environment)" if path is not None else ""
+        raise ConfigError(f"invalid settings{where}: {_describe(exc)}") from exc
+    finally:
+        _FILE_DOCUMENT.reset(token)
+
+
+def config_file_from_environment() -> Path | None:
+    """The config file named by ``STREAMGATE_CONFIG`` (unset or empty: none)."""
+    value = os.environ.get(CONFIG_ENV_VAR, "")
+    return Path(value) if value else None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"])
+        problems.append(f"{where}: {error['msg']}" if where else error["msg"])
+    return "; ".join(problems)

@@ -4,7 +4,9 @@ Merge rule (used by :func:`effective_limits`): an override replaces, field by fi
 *sets explicitly* (pydantic's ``model_fields_set``); every field it leaves out is inherited. An explicit
 ``null`` therefore removes a limit ("unlimited"), while an omitted field keeps the tier's value — including
 ``window_s``, so overriding ``tokens_per_window`` alone keeps the tier's window length. TOML has no ``null``:
-to lift a limit from TOML, give the tenant a tier without it.
+to lift a limit from TOML, give the tenant a tier without it (a new tier, or a built-in one removed with
+``[remove] limits.tiers = [...]`` and defined afresh; a config file's tier table otherwise overlays the built-in
+tier of its name, see :mod:`gateway.config_file`).
 
 Layering, lowest to highest:
 

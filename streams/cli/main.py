@@ -17,7 +17,12 @@ DEV_STATE = Path(".streamgate/dev.json")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="streamgate", description="Kafka-native LLM gateway")
-    parser.add_argument("--config", type=Path, default=None, help="TOML settings file (env vars still override)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="TOML settings file (default: $STREAMGATE_CONFIG; env vars still override)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     worker = sub.add_parser("worker", help="run a gateway worker against KAFKA_BOOTSTRAP_SERVERS")
     worker.add_argument("--loglevel", default="info", choices=["crit", "error", "warn", "info", "debug"])
