@@ -7,29 +7,33 @@ still names a usable ``id`` the client also gets a ``rejected``/``invalid_reques
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import orjson
 from pydantic import ValidationError
 
+from gateway.errors import StreamgateError
+from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 _TOPIC_RE = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
 
 
-@dataclass(frozen=True, slots=True)
-class InvalidEvent(Exception):
-    """An input event that is not a valid request.
+class InvalidEvent(StreamgateError):
+    """An input event that is not a valid request (code ``invalid_request``).
 
     ``reason`` is a stable, machine-readable word (``empty``, ``not_json``, ``not_object``, ``schema``);
     ``request_id``/``reply_to`` are filled when the event still names them, so the client can be answered.
     """
 
-    reason: str
-    detail: str
-    request_id: str | None = None
-    reply_to: str | None = None
+    code = ErrorCode.INVALID_REQUEST
+
+    def __init__(self, reason: str, detail: str, *, request_id: str | None = None, reply_to: str | None = None) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+        self.request_id = request_id
+        self.reply_to = reply_to
 
 
 def parse_request(raw: bytes | None) -> LLMRequest:

@@ -9,17 +9,22 @@ decide what to do next: a stable ``code`` (see :class:`schemas.codes.ErrorCode`)
     StreamgateError
     ├── ConfigError                  settings or policy files are wrong (raised at start-up)
     ├── FaustPatchError              faust-streaming/aiokafka is not the version our corrections fit (start-up)
-    ├── RequestRejected              the request is refused before any provider is called
+    ├── BrokerError                  the Kafka broker cannot be started, reached or set up
+    ├── InvalidEvent                 an input event is not a valid request (agents.intake)
+    ├── AllLinksFailed               every link of the fallback chain failed (gateway.resilience.errors)
     ├── DeadlineExceeded             the request's deadline passed
-    ├── ProviderError                a provider call failed
-    │   ├── ProviderTimeout          per-attempt timeout or connection timeout      retryable, fallback
-    │   ├── ProviderConnectionError  connection refused/reset                        retryable, fallback
-    │   ├── ProviderRateLimited      HTTP 429 (carries retry_after_s)               retryable, fallback
-    │   ├── ProviderUnavailable      HTTP 5xx                                        retryable, fallback
-    │   ├── ProviderAuthError        HTTP 401/403                                    fallback only
-    │   ├── ProviderBadRequest       other HTTP 4xx: our request is wrong           neither
-    │   └── ProviderBadResponse      the body could not be understood               retryable, fallback
-    └── OutputInvalid                the output failed its JSON schema
+    │   └── ChainDeadlineExceeded    ... while the fallback chain was worked through (gateway.resilience.errors)
+    └── ProviderError                a provider call failed
+        ├── ProviderTimeout          per-attempt timeout or connection timeout      retryable, fallback
+        ├── ProviderConnectionError  connection refused/reset                        retryable, fallback
+        ├── ProviderRateLimited      HTTP 429 (carries retry_after_s)               retryable, fallback
+        ├── ProviderUnavailable      HTTP 5xx                                        retryable, fallback
+        ├── ProviderAuthError        HTTP 401/403                                    fallback only
+        ├── ProviderBadRequest       other HTTP 4xx: our request is wrong           neither
+        └── ProviderBadResponse      the body could not be understood               retryable, fallback
+
+The classes live beside the code that raises them (named in brackets above) and import their base from here;
+``tests/test_error_tree.py`` checks that every exception class in our packages belongs to this tree.
 """
 
 from __future__ import annotations
@@ -65,18 +70,6 @@ class FaustPatchError(StreamgateError):
 
 class BrokerError(StreamgateError):
     """The Kafka broker could not be started, reached or set up (topics)."""
-
-
-class RequestRejected(StreamgateError):
-    """The request is refused before any provider is called (bad input, guardrail, limit)."""
-
-    code = ErrorCode.INVALID_REQUEST
-
-    def __init__(
-        self, message: str, *, code: ErrorCode = ErrorCode.INVALID_REQUEST, retry_after_ms: int | None = None
-    ) -> None:
-        super().__init__(message, code=code)
-        self.retry_after_ms = retry_after_ms
 
 
 class DeadlineExceeded(StreamgateError):
@@ -152,9 +145,3 @@ class ProviderBadResponse(ProviderError):
     """The provider's answer could not be parsed."""
 
     code = ErrorCode.PROVIDER_BAD_RESPONSE
-
-
-class OutputInvalid(StreamgateError):
-    """The model's output does not satisfy the requested JSON schema."""
-
-    code = ErrorCode.OUTPUT_INVALID

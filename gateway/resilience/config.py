@@ -84,10 +84,6 @@ class ResilienceSettings(BaseModel):
         """The retry policy of a catalog model: its override, else :attr:`default_retry`."""
         return self.retry.get(model, self.default_retry)
 
-    def limit_for(self, model: str) -> ProviderLimit:
-        """The provider limit of a catalog model (unlimited when none is configured)."""
-        return self.limits.get(model, _UNLIMITED)
-
     def fallback_models(self, model: str) -> list[str]:
         """``model`` followed by its fallbacks, without duplicates, in order."""
         return list(dict.fromkeys([model, *self.fallbacks.get(model, [])]))
@@ -100,6 +96,3 @@ class ResilienceSettings(BaseModel):
         unknown = sorted(named - set(known))
         if unknown:
             raise ConfigError(f"resilience settings name unknown models: {', '.join(unknown)}")
-
-
-_UNLIMITED = ProviderLimit()

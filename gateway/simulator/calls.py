@@ -49,7 +49,11 @@ class CallContext:
 
 
 class BadRequest(Exception):
-    """Raised by an answer function when the request body is invalid (answered as a 400)."""
+    """Raised by an answer function when the request body is invalid (answered as a 400).
+
+    Deliberately outside the :class:`gateway.errors.StreamgateError` tree: the simulator stands in for a provider's
+    server, and this never escapes it (``serve_call`` turns it into the HTTP 400 the gateway then maps).
+    """
 
 
 AnswerFn = Callable[[web.Request, CallContext], Awaitable[web.StreamResponse]]

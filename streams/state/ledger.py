@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.codes import ErrorCode
 from schemas.internal import Reservation, Settlement
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo, ResultStatus
@@ -45,7 +46,7 @@ class Ledger:
     ) -> Admission:
         """Screen a first-seen request: refuse it with ``precheck``, or apply limits and reserve."""
         if precheck is not None:
-            status: ResultStatus = "error" if precheck.code == "deadline_exceeded" else "rejected"
+            status: ResultStatus = "error" if precheck.code == ErrorCode.DEADLINE_EXCEEDED else "rejected"
             admission = Admission(reservation=None, error=precheck, status=status)
         elif self._limits is not None:
             admission = self._limits.admit(request, now)

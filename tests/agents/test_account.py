@@ -115,7 +115,7 @@ def test_a_failed_request_reports_its_error_code_in_both_outputs() -> None:
     settlement = make_settlement(status="error", output=None, model=None, provider=None, error=error)
     result, usage = build_outputs(settlement, Charge(0, 0, 0.0), now_ms=2_000)
     assert result.status == "error" and result.error == error and result.output is None
-    assert usage.status == "error" and usage.error_code == "all_providers_failed" and usage.model is None
+    assert usage.status == "error" and usage.error_code == ErrorCode.ALL_PROVIDERS_FAILED and usage.model is None
 
 
 def test_latency_is_never_negative_when_clocks_disagree() -> None:

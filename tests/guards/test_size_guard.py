@@ -75,5 +75,5 @@ def test_response_format_guard_blocks_an_invalid_schema_and_passes_a_valid_one()
     assert guard.check(subject(None)) is None
     assert guard.check(subject({"type": "object", "properties": {"a": {"type": "integer"}}})) is None
     block = guard.check(subject({"type": 12}))
-    assert block is not None and block.code == "invalid_request" and block.rule == "schema"
+    assert block is not None and block.code == ErrorCode.INVALID_REQUEST and block.rule == "schema"
     assert "type" in block.message

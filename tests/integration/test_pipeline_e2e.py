@@ -10,6 +10,7 @@ import time
 import aiohttp
 
 from bench import probe
+from schemas.codes import ErrorCode
 from streams.devtools.dev import DevStack
 from tests.integration.helpers import duplicates, publish, request, results_for, topic_docs
 from tests.support.gateway import simulator_stats
@@ -54,7 +55,7 @@ async def test_bad_events_go_to_the_dead_letter_topic_and_the_worker_keeps_going
     found = await results_for(stack, [good["id"], bad_id])
     assert found[good["id"]][0]["status"] == "ok"
     rejected = found[bad_id][0]
-    assert rejected["status"] == "rejected" and rejected["error"]["code"] == "invalid_request"
+    assert rejected["status"] == "rejected" and rejected["error"]["code"] == ErrorCode.INVALID_REQUEST
     letters = await topic_docs(
         stack,
         stack.settings.topics.dlq,
@@ -72,7 +73,7 @@ async def test_a_failing_provider_gives_an_error_result_listing_every_attempt(st
     await publish(stack, [doc])
     (result,) = (await results_for(stack, [doc["id"]]))[doc["id"]]
     assert result["status"] == "error"
-    assert result["error"]["code"] == "all_providers_failed"
+    assert result["error"]["code"] == ErrorCode.ALL_PROVIDERS_FAILED
     assert {d["model"] for d in result["error"]["details"]} == {"gpt-4o-mini", "claude-3-5-haiku"}
     assert result["attempts"] == len(result["attempt_log"]) >= 2
     assert all(a["outcome"] == "provider_unavailable" for a in result["attempt_log"])
@@ -83,7 +84,7 @@ async def test_a_bad_request_is_not_retried(stack: DevStack) -> None:
     doc = request("our fault #sim:status=400")
     await publish(stack, [doc])
     (result,) = (await results_for(stack, [doc["id"]]))[doc["id"]]
-    assert result["status"] == "error" and result["error"]["code"] == "provider_bad_request"
+    assert result["status"] == "error" and result["error"]["code"] == ErrorCode.PROVIDER_BAD_REQUEST
     assert simulator_stats(stack)["calls_per_request_id"][doc["id"]] == 1
 
 
@@ -118,7 +119,7 @@ async def test_invalid_output_is_retried_once_with_the_validation_error(stack: D
     assert repaired["status"] == "ok" and isinstance(repaired["parsed"]["answer"], str)
     assert repaired["attempts"] == 2
     failed = found[impossible["id"]][0]
-    assert failed["status"] == "error" and failed["error"]["code"] == "output_invalid"
+    assert failed["status"] == "error" and failed["error"]["code"] == ErrorCode.OUTPUT_INVALID
     calls = simulator_stats(stack)["calls_per_request_id"]
     assert calls[fixed["id"]] == 2 and calls[impossible["id"]] == 2  # the call and exactly one retry
 
@@ -130,13 +131,13 @@ async def test_oversized_and_expired_requests_are_answered_without_a_provider_ca
     bad_schema = request("json please", response_format={"type": 12})
     await publish(stack, [big, late, unknown, bad_schema])
     found = await results_for(stack, [big["id"], late["id"], unknown["id"], bad_schema["id"]])
-    assert found[bad_schema["id"]][0]["error"]["code"] == "invalid_request"
+    assert found[bad_schema["id"]][0]["error"]["code"] == ErrorCode.INVALID_REQUEST
     assert found[bad_schema["id"]][0]["error"]["limit"] == "response_format.schema"
-    assert found[big["id"]][0]["error"]["code"] == "payload_too_large"
+    assert found[big["id"]][0]["error"]["code"] == ErrorCode.PAYLOAD_TOO_LARGE
     assert found[big["id"]][0]["status"] == "rejected"
     assert found[late["id"]][0]["status"] == "error"
-    assert found[late["id"]][0]["error"]["code"] == "deadline_exceeded"
-    assert found[unknown["id"]][0]["error"]["code"] == "model_not_found"
+    assert found[late["id"]][0]["error"]["code"] == ErrorCode.DEADLINE_EXCEEDED
+    assert found[unknown["id"]][0]["error"]["code"] == ErrorCode.MODEL_NOT_FOUND
     calls = simulator_stats(stack)["calls_per_request_id"]
     assert all(doc["id"] not in calls for doc in (big, late, unknown, bad_schema))
 

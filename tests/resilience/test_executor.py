@@ -75,7 +75,7 @@ async def test_bad_request_is_neither_retried_nor_fallen_back(make_harness: Any)
     assert len(openai.calls) == 1 and anthropic.calls == []
     assert h.sleep.delays == []
     assert [(a.outcome, a.status) for a in attempts_of(info.value)] == [("provider_bad_request", 400)]
-    assert link_errors_of(info.value)[0]["code"] == "provider_bad_request"
+    assert link_errors_of(info.value)[0]["code"] == ErrorCode.PROVIDER_BAD_REQUEST
     # Our bad request says nothing about the provider.
     snap = h.breakers.get("openai", "gpt-4o").snapshot()
     assert snap.window_calls == 0 and snap.consecutive_failures == 0
