@@ -35,7 +35,7 @@ _FILE_DOCUMENT: ContextVar[Mapping[str, Any] | None] = ContextVar("streamgate_co
 
 
 class TopicNames(BaseModel):
-    """Kafka topic names: the four public ones and the gateway's internal hops."""
+    """Kafka topic names: the four public ones, the gateway's internal hops, and which topics may be reply topics."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -45,6 +45,27 @@ class TopicNames(BaseModel):
     dlq: str = "llm.dlq"
     admit: str = "streamgate.admit"
     settle: str = "streamgate.settle"
+    reply_topics: tuple[str, ...] = Field(
+        default=(), description="Topics a request's reply_to may name exactly (default: the results topic)."
+    )
+    reply_topic_prefix: str = Field(
+        default="llm.results.", description="reply_to may also name an existing topic starting with this ('' = none)."
+    )
+    reply_topic_refresh_s: float = Field(
+        default=5.0, gt=0, description="At most one topic-list refresh per this many seconds when reply_to is unknown."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_reply_topics(cls, data: Any) -> Any:
+        # The default allow-list is the results topic, whatever it is called.
+        if isinstance(data, dict) and "reply_topics" not in data:
+            return {**data, "reply_topics": (data.get("results", "llm.results"),)}
+        return data
+
+    def internal(self) -> frozenset[str]:
+        """The gateway's own topics by exact name: never a reply topic."""
+        return frozenset({self.requests, self.usage, self.dlq, self.admit, self.settle})
 
 
 class GuardSettings(BaseModel):
@@ -185,6 +206,26 @@ class Settings(BaseSettings):
             raise ConfigError(f"default_model {self.default_model!r} is not in the model catalog")
         self.resilience.check_models(self.models.keys())
         return self
+
+    @model_validator(mode="after")
+    def _check_reply_topics(self) -> Settings:
+        names = self.topics
+        if internal := sorted(name for name in names.reply_topics if self.is_internal_topic(name)):
+            raise ConfigError(f"topics.reply_topics names internal topics {internal}: they can never be reply topics")
+        prefix = names.reply_topic_prefix
+        reached = [name for name in names.internal() if name.startswith(prefix)]
+        reached += [q + "*" for q in self.internal_topic_prefixes() if q.startswith(prefix) or prefix.startswith(q)]
+        if prefix and reached:
+            raise ConfigError(f"topics.reply_topic_prefix {prefix!r} reaches internal topics {sorted(reached)}")
+        return self
+
+    def internal_topic_prefixes(self) -> tuple[str, ...]:
+        """Prefixes of topics that belong to the gateway's app (changelogs, repartitions) or to Kafka itself."""
+        return (f"{self.app_id}-", "__")
+
+    def is_internal_topic(self, name: str) -> bool:
+        """Whether ``name`` is one of the gateway's own topics, a table changelog of its app, or Kafka's own."""
+        return name in self.topics.internal() or name.startswith(self.internal_topic_prefixes())
 
     @classmethod
     def settings_customise_sources(

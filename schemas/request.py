@@ -52,7 +52,9 @@ class LLMRequest(BaseModel):
     reply_to: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9._\-]{1,249}$",
-        description="Topic for the result; default: the gateway's results topic (llm.results).",
+        description="Topic for the result; default: the gateway's results topic (llm.results). Must be an existing "
+        "topic allowed by the gateway's reply-topic settings (by default llm.results or llm.results.*), else the "
+        "request is rejected with invalid_request on the results topic.",
     )
     deadline_ms: int | None = Field(default=None, description="Epoch ms after which the request must not be served.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free dict, echoed back on the result.")

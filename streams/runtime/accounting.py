@@ -17,6 +17,7 @@ import faust
 from faust.types import TP
 
 from agents import account as account_stage
+from agents.reply_to import reply_topic_for
 from gateway.settings import Settings
 from schemas.internal import Settlement
 from streams.runtime import metrics
@@ -84,7 +85,7 @@ class Accountant:
         if plan is SettlePlan.APPLY_AND_EMIT and not in_place:
             self._ledger.apply_settlement(settlement, record, usd=charge.usd, tokens=tokens)
         result, usage = account_stage.build_outputs(settlement, charge, int(time.time() * 1000))
-        reply = self._topics.reply(request.reply_to or self._settings.topics.results)
+        reply = self._topics.reply(reply_topic_for(request.reply_to, self._settings))
         futures = [await send(reply, request.id.encode(), result.model_dump_json().encode())]
         if plan is not SettlePlan.EMIT_RESULT_ONLY:
             futures.append(await send(self._topics.usage, request.tenant.encode(), usage.model_dump_json().encode()))

@@ -58,3 +58,22 @@ async def _wait_visible(admin: Any, wanted: dict[str, int]) -> dict[str, int]:
                 log.warning("existing topics have other partition counts than asked for: %s", other)
             return {name: ready[name] for name in wanted}
         await asyncio.sleep(0.05)
+
+
+async def list_topic_names(bootstrap: str, *, timeout_s: float = 5.0) -> set[str]:
+    """Every topic the cluster has, from a metadata request for all topics (which auto-creates nothing).
+
+    Raises :class:`BrokerError` when the broker cannot answer within ``timeout_s``.
+    """
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaError
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            return set(await admin.list_topics())
+    except (TimeoutError, KafkaError) as exc:
+        raise BrokerError(f"cannot list the topics of {bootstrap}: {exc!r}") from exc
+    finally:
+        await admin.close()

@@ -26,9 +26,11 @@ from schemas.result import ErrorInfo, ResultStatus
 from streams.faust_patches import acting_for, stage_channel
 from streams.runtime import metrics
 from streams.runtime.accounting import Accountant
+from streams.runtime.admin import list_topic_names
 from streams.runtime.dead_letters import dead_letter, rejection_for_invalid
 from streams.runtime.delivery import after_delivery, send
 from streams.runtime.direct import direct_position, screens_directly
+from streams.runtime.reply_topics import ReplyGate
 from streams.runtime.services import Services
 from streams.runtime.stages import StageSpec, StageTable, declare_stages
 from streams.runtime.topics import Topics, declare_topics
@@ -55,6 +57,7 @@ class Pipeline:
     ledger: Ledger
     accountant: Accountant
     stages: StageTable
+    replies: ReplyGate
     guards: tuple[Guard, ...] = ()
     in_flight: set[str] = field(default_factory=set)
 
@@ -67,7 +70,11 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
     ledger = Ledger(records, LimitsLedger(usage, settings), RecordExpiry(settings.ledger_retention_s))
     accountant = Accountant(app, settings, topics, ledger)
     stages = declare_stages(settings, services)
-    pipeline = Pipeline(app, settings, services, topics, ledger, accountant, stages, guards=build_guards(settings))
+    bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
+    replies = ReplyGate(settings, lambda: list_topic_names(bootstrap))
+    pipeline = Pipeline(
+        app, settings, services, topics, ledger, accountant, stages, replies, guards=build_guards(settings)
+    )
     # The order and the edges come from streams.runtime.topology, what each stage runs from streams.runtime.stages.
     names = inproc_chain("screen")
     channels = [stage_channel(app, maxsize=max(1024, pipeline.stages.stages[name].concurrency)) for name in names]
@@ -101,7 +108,8 @@ async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
         futures = [await send(p.topics.dlq, message.key, dead_letter(message, bad.reason, bad.detail))]
         answer = rejection_for_invalid(bad)
         if answer is not None:
-            reply = p.topics.reply(bad.reply_to or p.settings.topics.results)
+            reply_to = bad.reply_to if await p.replies.refusal(bad.reply_to) is None else None
+            reply = p.topics.reply(reply_to or p.settings.topics.results)
             futures.append(await send(reply, answer[0], answer[1]))
         after_delivery(futures, event.ack, what=f"dead letter of offset {message.offset}")
         return
@@ -200,8 +208,15 @@ async def _screen_one(p: Pipeline, event: Any, first_stage: Any) -> None:
 async def _screen_request(
     p: Pipeline, event: Any, request: LLMRequest, position: int, received_ms: int, first_stage: Any
 ) -> None:
-    """Screen ``request`` from ``event`` (on the tenant's partition); ``position`` tells redeliveries apart."""
+    """Screen ``request`` from ``event`` (on the tenant's partition); ``position`` tells redeliveries apart.
+
+    A ``reply_to`` that is not an existing reply topic is refused first, before any work or reservation, and the
+    request is answered on the results topic instead.
+    """
     message = event.message
+    reply_refusal = await p.replies.refusal(request.reply_to)
+    if reply_refusal is not None:
+        request = request.model_copy(update={"reply_to": None})
     key = record_key(request.tenant, request.id)
     record = p.ledger.record(request)
     plan = plan_screen(record, position, key in p.in_flight)
@@ -212,7 +227,7 @@ async def _screen_request(
     job = Job(request=request, received_ms=received_ms, reservation=None, source=event)
     if plan is ScreenPlan.DECIDE:
         now = time.time()
-        refusal = screen_stage.precheck(request, len(event.value), p.guards, int(now * 1000))
+        refusal = reply_refusal or screen_stage.precheck(request, len(event.value), p.guards, int(now * 1000))
         admission = p.ledger.admit(request, position, refusal, now, partition=message.partition)
         if admission.error is not None:
             await _finish(p, job.fail(admission.error, status=admission.status))
