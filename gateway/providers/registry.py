@@ -7,11 +7,15 @@ the environment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.providers.anthropic_provider import AnthropicProvider
+from pydantic import SecretStr
+
+from gateway.providers.anthropic_provider import ANTHROPIC_DEFAULT_BASE_URL, AnthropicProvider
 from gateway.providers.base import Provider
-from gateway.providers.openai_provider import OpenAIProvider
+from gateway.providers.openai_provider import OPENAI_DEFAULT_BASE_URL, OpenAIProvider
 from gateway.settings import Settings
 
 
@@ -61,3 +65,34 @@ def build_providers(settings: Settings, *, max_connections: int) -> dict[str, Pr
     Never fails for missing credentials: such a provider answers each call with ``ProviderAuthError``.
     """
     return {name: build(settings, max_connections=max_connections) for name, build in PROVIDER_FACTORIES.items()}
+
+
+@dataclass(frozen=True)
+class ProviderEndpoint:
+    """Where the settings send one provider's calls, and whether they configure it at all (never the key)."""
+
+    base_url: str
+    configured: bool
+    """True when the settings give the provider an API key or a base URL."""
+
+
+def _endpoint(key: SecretStr | None, base_url: str | None, default_base_url: str) -> ProviderEndpoint:
+    has_key = key is not None and bool(key.get_secret_value())
+    return ProviderEndpoint(base_url=base_url or default_base_url, configured=has_key or bool(base_url))
+
+
+def openai_endpoint(settings: Settings) -> ProviderEndpoint:
+    """The OpenAI endpoint from ``settings.openai_api_key`` / ``settings.openai_base_url``."""
+    return _endpoint(settings.openai_api_key, settings.openai_base_url, OPENAI_DEFAULT_BASE_URL)
+
+
+def anthropic_endpoint(settings: Settings) -> ProviderEndpoint:
+    """The Anthropic endpoint from ``settings.anthropic_api_key`` / ``settings.anthropic_base_url``."""
+    return _endpoint(settings.anthropic_api_key, settings.anthropic_base_url, ANTHROPIC_DEFAULT_BASE_URL)
+
+
+PROVIDER_ENDPOINTS: dict[str, Callable[[Settings], ProviderEndpoint]] = {
+    "openai": openai_endpoint,
+    "anthropic": anthropic_endpoint,
+}
+"""What the settings configure for each provider of :data:`PROVIDER_FACTORIES` (same names)."""

@@ -11,7 +11,9 @@ import uuid
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaConnectionError
 
+from gateway.errors import BrokerError
 from schemas.request import LLMRequest
 from schemas.result import LLMResult
 
@@ -28,10 +30,18 @@ class GatewayClient:
         self._seen: dict[str, LLMResult] = {}  # every result read so far, first per id
 
     async def __aenter__(self) -> GatewayClient:
+        """Connect; raises :class:`BrokerError` when the broker cannot be reached or has no results topic."""
+        try:
+            await self._connect()
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def _connect(self) -> None:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap, linger_ms=5, max_batch_size=1 << 20, max_request_size=4 << 20
         )
-        await self._producer.start()
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=f"streamgate-client-{uuid.uuid4().hex[:8]}",
@@ -39,13 +49,13 @@ class GatewayClient:
             fetch_max_wait_ms=10,
             auto_offset_reset="latest",
         )
-        await self._consumer.start()
+        await _start(self._producer, self._bootstrap)
+        await _start(self._consumer, self._bootstrap)
         partitions = await self._wait_partitions(self.results_topic)
         self._consumer.assign(partitions)
         await self._consumer.seek_to_end(*partitions)
         for tp in partitions:  # resolve the end offsets now, before anything is published
             await self._consumer.position(tp)
-        return self
 
     async def __aexit__(self, *_: object) -> None:
         if self._producer is not None:
@@ -61,7 +71,7 @@ class GatewayClient:
                 return [TopicPartition(topic, p) for p in sorted(parts)]
             await self._consumer._client.force_metadata_update()
             await asyncio.sleep(0.05)
-        raise TimeoutError(f"topic {topic} has no partitions")
+        raise BrokerError(f"topic {topic} does not exist on {self._bootstrap} (no worker has set the gateway up)")
 
     async def publish(self, requests: Iterable[LLMRequest], *, keyed: bool = True) -> None:
         """Publish requests and wait until the broker has them.
@@ -111,8 +121,8 @@ def new_request_id(prefix: str = "req") -> str:
 async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record currently on ``topic`` (all partitions, from the beginning, up to the current end)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
     try:
+        await _start(consumer, bootstrap)
         tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         if not tps:
             return []
@@ -128,3 +138,11 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
                 records.extend(batch)
     finally:
         await consumer.stop()
+
+
+async def _start(client: AIOKafkaProducer | AIOKafkaConsumer, bootstrap: str) -> None:
+    """Start a producer or consumer; a broker that does not answer is a :class:`BrokerError`."""
+    try:
+        await client.start()
+    except KafkaConnectionError as exc:
+        raise BrokerError(f"no Kafka broker answers at {bootstrap}") from exc

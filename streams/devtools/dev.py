@@ -1,8 +1,9 @@
 """Dev mode: a broker, the provider simulator and workers on this machine, with nothing to install or configure.
 
 The broker is ``KAFKA_BOOTSTRAP_SERVERS`` when set, else the embedded Tansu broker on a free loopback port. The
-simulator runs unless provider API keys are configured. Workers are ``streamgate worker`` subprocesses, so they
-can be killed and restarted like production ones.
+simulator serves every provider the settings leave unconfigured (no API key, no base URL); a configured one keeps
+its own endpoint (:mod:`streams.devtools.provider_routes`), and no simulator runs when all are configured.
+Workers are ``streamgate worker`` subprocesses, so they can be killed and restarted like production ones.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from gateway.settings import Settings
 from schemas.request import ChatMessage, LLMRequest
 from streams.devtools.client import GatewayClient, new_request_id
 from streams.devtools.embedded_broker import EmbeddedBroker
+from streams.devtools.provider_routes import ProviderRoute, describe_routes, routes_of, simulator_env
 from streams.runtime.admin import ensure_topics
 from streams.runtime.worker import topic_specs
 
@@ -85,11 +87,14 @@ class DevStack:
             self._broker.stop()
 
     @property
+    def provider_routes(self) -> dict[str, ProviderRoute]:
+        """Each provider to its configured endpoint or to the simulator."""
+        return routes_of(self.settings)
+
+    @property
     def needs_simulator(self) -> bool:
-        """True unless real provider keys are configured (and no base URL overrides them)."""
-        s = self.settings
-        has_keys = s.openai_api_key is not None or s.anthropic_api_key is not None
-        return not has_keys or bool(s.openai_base_url and "127.0.0.1" in s.openai_base_url)
+        """True when some provider has neither an API key nor a base URL configured."""
+        return any(route.simulated for route in self.provider_routes.values())
 
     def worker_env(self, index: int) -> dict[str, str]:
         """Environment of worker ``index`` (everything else it reads from the same settings sources)."""
@@ -102,12 +107,7 @@ class DevStack:
         env["STREAMGATE_WEB_PORT"] = str(self.worker_ports[index])
         env["STREAMGATE_DATA_DIR"] = str(self.log_dir.parent / f"worker-{index}")
         if self.simulator_url is not None:
-            env.update(
-                OPENAI_BASE_URL=f"{self.simulator_url}/v1",
-                ANTHROPIC_BASE_URL=self.simulator_url,
-                OPENAI_API_KEY="sk-simulator",
-                ANTHROPIC_API_KEY="simulator",
-            )
+            env.update(simulator_env(self.provider_routes, self.simulator_url))
         return env
 
     def start_worker(self, index: int) -> None:
@@ -153,6 +153,7 @@ class DevStack:
             "kafka_bootstrap_servers": self.bootstrap,
             "embedded_broker": self._broker is not None,
             "simulator": self.simulator_url,
+            "providers": describe_routes(self.provider_routes, self.simulator_url),
             "workers": [f"http://127.0.0.1:{port}" for port in self.worker_ports],
             "logs": str(self.log_dir),
         }

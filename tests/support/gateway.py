@@ -17,6 +17,9 @@ from typing import Any
 from gateway.settings import Settings, TopicNames, load_settings
 from streams.devtools.dev import DevStack, run_blocking
 
+PROVIDER_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
+"""Provider variables a test may put in the stack's environment (the settings field is the lower-case name)."""
+
 
 def stack_env(prefix: str, bootstrap: str, redis_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for the stack's subprocesses: isolated names plus anything a test adds."""
@@ -47,8 +50,10 @@ def settings_for(env: dict[str, str], config_file: Path | None = None) -> Settin
         admit=f"{prefix}.admit",
         settle=f"{prefix}.settle",
     )
+    providers = {var.lower(): env[var] for var in PROVIDER_VARS if var in env}
     return load_settings(
         config_file,
+        **providers,
         kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
         redis_url=env["REDIS_URL"],
         app_id=prefix,
