@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import sys
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from gateway.errors import StreamgateError
 from gateway.limits.policy import effective_limits
 from gateway.limits.snapshot import snapshot
 from gateway.limits.state import decode
 from gateway.settings import Settings
+from schemas.codes import ErrorCode
 from schemas.export import CONTRACT, render
 from schemas.request import ChatMessage, LLMRequest
 from streams.devtools.client import GatewayClient, new_request_id, read_topic
@@ -35,10 +39,13 @@ def dev(settings: Settings, config: Path | None, *, workers: int, state_file: Pa
             state_file.unlink(missing_ok=True)
 
 
-async def send(settings: Settings, bootstrap: str, args: argparse.Namespace) -> int:
-    """Publish one request and print its result as JSON."""
-    schema = json.loads(args.schema.read_text()) if args.schema else None
-    request = LLMRequest(
+def cli_request(args: argparse.Namespace) -> LLMRequest:
+    """The request ``streamgate send`` publishes (validated before any broker is contacted)."""
+    try:
+        schema = json.loads(args.schema.read_text()) if args.schema else None
+    except (OSError, ValueError) as exc:
+        raise StreamgateError(f"cannot read --schema {args.schema}: {exc}", code=ErrorCode.INVALID_REQUEST) from exc
+    return LLMRequest(
         id=new_request_id("cli"),
         tenant=args.tenant,
         user=args.user,
@@ -46,23 +53,29 @@ async def send(settings: Settings, bootstrap: str, args: argparse.Namespace) -> 
         response_format=schema,
         messages=[ChatMessage(role="user", content=args.text)],
     )
+
+
+async def send(settings: Settings, bootstrap: str, request: LLMRequest, *, timeout_s: float) -> int:
+    """Publish one request and print its result as JSON; exits 1 when it is ``rejected``/``error`` or never came."""
+    _quiet_kafka_client()
     async with GatewayClient(
         bootstrap, requests_topic=settings.topics.requests, results_topic=settings.topics.results
     ) as client:
         await client.publish([request])
-        found = await client.collect([request.id], timeout_s=args.timeout)
+        found = await client.collect([request.id], timeout_s=timeout_s)
     if request.id not in found:
-        print(f"no result for {request.id} within {args.timeout} s")
+        print(f"streamgate: no result for {request.id} within {timeout_s} s", file=sys.stderr)
         return 1
-    print(found[request.id].model_dump_json(indent=2))
-    return 0
+    result = found[request.id]
+    print(result.model_dump_json(indent=2))
+    return 0 if result.status == "ok" else 1
 
 
 def schema(name: str | None) -> int:
     """Print one schema, or all of them."""
     for each in [name] if name else list(CONTRACT):
         if each not in CONTRACT:
-            print(f"unknown schema {each!r}; choose from {', '.join(CONTRACT)}")
+            print(f"streamgate: unknown schema {each!r}; choose from {', '.join(CONTRACT)}", file=sys.stderr)
             return 2
         print(render(each))
     return 0
@@ -70,6 +83,7 @@ def schema(name: str | None) -> int:
 
 async def limits(settings: Settings, bootstrap: str, tenant: str, user: str | None) -> int:
     """Fold the usage table's changelog and print usage against each limit."""
+    _quiet_kafka_client()
     keys = {tenant: "tenant"} if user is None else {tenant: "tenant", user_key(tenant, user): "user"}
     latest = await _read_changelog(bootstrap, f"{settings.app_id}-usage-changelog", set(keys))
     tenant_limits, user_limits = effective_limits(settings.limits, tenant, user or "")
@@ -95,10 +109,23 @@ def status(state_file: Path, urls: list[str] | None = None) -> int:
     """Print each worker's /status page (the given URLs, else the dev stack's workers)."""
     if not urls:
         if not state_file.is_file():
-            print("no worker URL given and no dev stack here (start `streamgate dev` or pass --url)")
+            print(
+                "streamgate: no worker URL given and no dev stack here (start `streamgate dev` or pass --url)",
+                file=sys.stderr,
+            )
             return 1
         urls = list(json.loads(state_file.read_text())["workers"])
     for url in urls:
-        with urllib.request.urlopen(f"{url}/status", timeout=5) as response:
-            print(url, json.dumps(json.load(response), indent=2))
+        try:
+            with urllib.request.urlopen(f"{url}/status", timeout=5) as response:
+                page = json.load(response)
+        except (OSError, ValueError) as exc:  # unreachable, HTTP error, not JSON
+            print(f"streamgate: no worker status at {url}: {getattr(exc, 'reason', exc)}", file=sys.stderr)
+            return 1
+        print(url, json.dumps(page, indent=2))
     return 0
+
+
+def _quiet_kafka_client() -> None:
+    """A client command reports an unreachable broker in one line of its own; aiokafka's log lines would repeat it."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from gateway.errors import StreamgateError
 from gateway.settings import Settings, load_settings
 from streams.cli import plugins
@@ -50,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--url", action="append", default=None, help="worker web URL (default: the dev stack's)")
     for plugin in plugins.discover().values():
         plugin.add_arguments(sub.add_parser(plugin.name, help=plugin.help))
+    for each in sub.choices.values():  # after the subcommand too; SUPPRESS keeps a value given before it
+        each.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
     return parser
 
 
@@ -70,8 +74,18 @@ def main(argv: list[str] | None = None) -> int:
     except StreamgateError as exc:
         print(f"streamgate: {exc.message}", file=sys.stderr)
         return 2
+    except ValidationError as exc:
+        print(f"streamgate: {_one_line(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _one_line(exc: ValidationError) -> str:
+    """Every error of a pydantic validation on one line: ``where: what; ...``."""
+    return f"invalid {exc.title}: " + "; ".join(
+        f"{'.'.join(map(str, error['loc'])) or 'value'}: {error['msg']}" for error in exc.errors()
+    )
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,7 +110,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "dev":
         return commands.dev(settings, args.config, workers=args.workers, state_file=DEV_STATE)
     if command == "send":
-        return asyncio.run(commands.send(settings, _bootstrap(settings), args))
+        request = commands.cli_request(args)
+        return asyncio.run(commands.send(settings, _bootstrap(settings), request, timeout_s=args.timeout))
     if command == "demo":
         from streams.devtools.demo import run_demo
 
