@@ -9,13 +9,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Only what the wheel needs: no .venv, tests or local state end up in the build context layer.
+# Only what the wheel needs (every package of pyproject's [tool.setuptools] list; tests/test_dockerfile.py checks):
+# no .venv, tests or local state end up in the image.
 COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY streams ./streams
 COPY agents ./agents
 COPY guards ./guards
 COPY gateway ./gateway
+COPY bench ./bench
 RUN pip install . \
     && useradd --create-home --uid 10001 streamgate \
     && mkdir -p /var/lib/streamgate \

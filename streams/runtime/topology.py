@@ -1,8 +1,9 @@
 """The pipeline, declared in one place: stages, and which edges are Kafka topics and why.
 
-A topic hop costs ~12-20 ms and a Faust hop tops out near 2-3k events/s on this class of machine, so an edge is a
-topic only where the key, the state owner or the concurrency changes; elsewhere it is an in-process channel, and
-at-least-once delivery is kept by acking the source event only once what settles the job is on the broker.
+A topic hop costs ~6 ms with bare aiokafka and ~9 ms through the pipeline (p50 at 50 req/s, ``bench/FINDINGS.md``),
+and a Faust hop tops out near 2-3k events/s on this class of machine, so an edge is a topic only where the key, the
+state owner or the concurrency changes; elsewhere it is an in-process channel, and at-least-once delivery is kept
+by acking the source event only once what settles the job is on the broker.
 
 intake -> screen is both: a request the client keyed by its tenant lands on the partition that owns the tenant's
 table rows and is screened where it is (no hop, :mod:`streams.runtime.direct`); any other request is re-keyed through
