@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -77,9 +76,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ValidationError as exc:
         print(f"streamgate: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    except tomllib.TOMLDecodeError as exc:  # in case load_settings lets the parser's error through
-        print(f"streamgate: config file {args.config} is not valid TOML: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
