@@ -18,9 +18,20 @@ class BenchCommand:
         """``--quick`` and ``--json FILE``."""
         parser.add_argument("--quick", action="store_true", help="fewer and shorter runs")
         parser.add_argument("--json", type=Path, default=None, help="also write the report as JSON here")
+        parser.add_argument(
+            "--cpu",
+            action="store_true",
+            help="only measure worker CPU per request (cache misses, then hits) at --rate for --seconds each",
+        )
+        parser.add_argument("--rate", type=float, default=200.0, help="offered req/s of --cpu (default 200)")
+        parser.add_argument("--seconds", type=float, default=20.0, help="seconds per --cpu run (default 20)")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         """Start the stacks, run the scenarios, print the report."""
+        if args.cpu:
+            from bench.cpu import run_cpu
+
+            return run_cpu(settings, rate=args.rate, seconds=args.seconds)
         from bench.runner import run_bench  # heavy: only when the command runs
 
         return run_bench(settings, quick=args.quick, json_path=args.json)

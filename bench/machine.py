@@ -31,6 +31,12 @@ def _processes() -> dict[int, tuple[int, float]]:
     return out
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) one process has used so far."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / _TICK
+
+
 def _own_cpu_s(processes: dict[int, tuple[int, float]]) -> dict[int, float]:
     """CPU seconds of this process and each of its descendants."""
     children: dict[int, list[int]] = {}
