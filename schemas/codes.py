@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     BUDGET_EXHAUSTED = "budget_exhausted"
     MODEL_NOT_FOUND = "model_not_found"
+    MODEL_NOT_ALLOWED = "model_not_allowed"
     CONTEXT_TOO_LONG = "context_too_long"
     # error: the request was admitted but could not be served
     DEADLINE_EXCEEDED = "deadline_exceeded"

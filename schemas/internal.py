@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.request import LLMRequest
-from schemas.result import Attempt, ErrorInfo, ResultStatus
+from schemas.result import Attempt, CascadeStep, ErrorInfo, ResultStatus
 
 
 class Reservation(BaseModel):
@@ -51,3 +51,6 @@ class Settlement(BaseModel):
     cached: bool = False
     error: ErrorInfo | None = None
     attempt_log: list[Attempt] = Field(default_factory=list)
+    cascade: list[CascadeStep] = Field(default_factory=list, description="Every step of a cascade, when one ran.")
+    prompt_name: str | None = None
+    prompt_version: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CONTRACT_VERSION = 1
 
@@ -30,6 +30,20 @@ class CachePolicy(BaseModel):
     ttl_s: int | None = Field(default=None, ge=1, le=30 * 24 * 3600)
 
 
+class PromptRef(BaseModel):
+    """A named, versioned prompt template from the gateway's registry, and the values of its variables."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
+    version: str | None = Field(
+        default=None,
+        pattern=r"^(latest|[0-9]{1,9})$",
+        description="A version number, or `latest` / omitted: the configured A/B split, else the newest.",
+    )
+    variables: dict[str, str] = Field(default_factory=dict)
+
+
 class LLMRequest(BaseModel):
     """An LLM request. ``id`` is chosen by the client and is also the idempotency key."""
 
@@ -39,7 +53,12 @@ class LLMRequest(BaseModel):
     id: str = Field(pattern=_ID_PATTERN, description="Client-chosen id; also the idempotency key.")
     tenant: str = Field(pattern=_NAME_PATTERN)
     user: str = Field(pattern=_NAME_PATTERN)
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(
+        default_factory=list, description="Chat turns; may be empty when `prompt` supplies the first turn."
+    )
+    prompt: PromptRef | None = Field(
+        default=None, description="A registry prompt rendered into the system prompt and a first user turn."
+    )
     system: str | None = None
     model: str | None = Field(default=None, description="Explicit model or alias; default from config.")
     task: str = Field(default="general", max_length=64, description="Task type used for routing.")
@@ -58,3 +77,9 @@ class LLMRequest(BaseModel):
     )
     deadline_ms: int | None = Field(default=None, description="Epoch ms after which the request must not be served.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free dict, echoed back on the result.")
+
+    @model_validator(mode="after")
+    def _has_a_prompt(self) -> LLMRequest:
+        if not self.messages and self.prompt is None:
+            raise ValueError("a request needs `messages`, a `prompt`, or both")
+        return self

@@ -44,6 +44,25 @@ class Attempt(BaseModel):
     status: int | None = None
 
 
+class CascadeStep(BaseModel):
+    """One step of a cheap-first cascade: the model asked, how its answer was judged and what it cost."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    outcome: str = Field(description="'ok', or why the cascade escalated: empty, refusal, output_invalid, ...")
+    cost_usd: float = 0.0
+
+
+class RouteInfo(BaseModel):
+    """How the request was routed: the models of each step, and every cascade step taken."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task: str = "general"
+    cascade: list[CascadeStep] = Field(default_factory=list, description="Empty when the route had one step.")
+
+
 class LLMResult(BaseModel):
     """The answer to one :class:`schemas.request.LLMRequest`."""
 
@@ -63,4 +82,7 @@ class LLMResult(BaseModel):
     latency_ms: float = 0.0
     attempts: int = Field(default=0, description="Provider attempts made (0 for cache hits and rejections).")
     attempt_log: list[Attempt] = Field(default_factory=list)
+    route: RouteInfo | None = None
+    prompt_name: str | None = None
+    prompt_version: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)

@@ -30,3 +30,6 @@ class UsageEvent(BaseModel):
     latency_ms: float
     attempts: int
     ts_ms: int
+    prompt_name: str | None = None
+    prompt_version: str | None = None
+    cascade_steps: int = 0
