@@ -25,7 +25,9 @@ from gateway.config_file import OverlaySettingsSource, read_config_file
 from gateway.errors import ConfigError
 from gateway.event_loop import EventLoopKind
 from gateway.limits.policy import LimitsConfig
+from gateway.prompts.config import PromptSplit
 from gateway.resilience.config import ResilienceSettings
+from gateway.routing.config import RoutingSettings
 
 CONFIG_ENV_VAR = "STREAMGATE_CONFIG"
 
@@ -79,7 +81,7 @@ class GuardSettings(BaseModel):
     enabled: tuple[str, ...] = ("size", "response_format")
 
 
-DEFAULT_STAGE_ACTORS: dict[str, int] = {"cache": 256, "route": 16, "validate": 256}
+DEFAULT_STAGE_ACTORS: dict[str, int] = {"cache": 256, "validate": 256}
 """Actors (concurrent jobs) per in-process stage; ``complete`` has ``max_in_flight``, screening exactly one."""
 
 
@@ -168,9 +170,14 @@ class Settings(BaseSettings):
     default_cache_ttl_s: int = Field(default=3600, ge=1)
     stages: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_STAGE_ACTORS),
-        description="Actors per in-process stage (cache, route, validate); complete uses max_in_flight.",
+        description="Actors per in-process stage (cache, validate); complete uses max_in_flight.",
     )
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    prompts_dir: Path | None = Field(
+        default=None, description="Directory of prompt templates, one `<name>/<version>.toml` per version."
+    )
+    prompts: dict[str, PromptSplit] = Field(default_factory=dict, description="A/B splits by prompt name.")
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     input_token_margin: float = Field(
         default=1.0,
@@ -205,6 +212,7 @@ class Settings(BaseSettings):
         if self.resolve_model_name(self.default_model) is None:
             raise ConfigError(f"default_model {self.default_model!r} is not in the model catalog")
         self.resilience.check_models(self.models.keys())
+        self.routing.check_models(self.resolve_model_name, self.models.keys())
         return self
 
     @model_validator(mode="after")

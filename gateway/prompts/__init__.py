@@ -1,0 +1,1 @@
+"""The prompt registry: named, versioned templates loaded from a directory the deployment controls."""

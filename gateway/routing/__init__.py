@@ -1,0 +1,1 @@
+"""Routing configuration: task tiers, cheap-first cascades, tenant allow-lists and context policies."""
