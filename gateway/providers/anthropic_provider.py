@@ -22,8 +22,12 @@ from gateway.providers._common import (
 )
 from gateway.providers.base import Completion, CompletionCall
 from gateway.providers.error_mapping import map_sdk_error
+from gateway.tokens import count_text
 
 ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com"
+# Anthropic caches a prompt prefix only from this many tokens (Haiku models need twice as many).
+CACHE_MIN_TOKENS = 1024
+CACHE_MIN_TOKENS_HAIKU = 2048
 SCHEMA_TOOL_NAME = "output"
 MESSAGES_PATH = "/v1/messages"
 
@@ -110,6 +114,8 @@ class AnthropicProvider:
             input_tokens=_input_tokens(usage),
             output_tokens=token_count(usage.get("output_tokens")),
             finish_reason=stop_reason if isinstance(stop_reason, str) else None,
+            cache_read_input_tokens=token_count(usage.get("cache_read_input_tokens")),
+            cache_creation_input_tokens=token_count(usage.get("cache_creation_input_tokens")),
         )
 
     def _tool_input_json(self, call: CompletionCall, blocks: list[dict[str, object]]) -> str:
@@ -143,7 +149,7 @@ def _body(call: CompletionCall) -> dict[str, object]:
     system, messages = _split_system(call)
     body: dict[str, object] = {"messages": messages}
     if system is not None:
-        body["system"] = system
+        body["system"] = _system_blocks(system) if cacheable_system(system, call.model) else system
     if call.temperature is not None:
         body["temperature"] = call.temperature
     if call.json_schema is not None:
@@ -156,6 +162,21 @@ def _body(call: CompletionCall) -> dict[str, object]:
         ]
         body["tool_choice"] = {"type": "tool", "name": SCHEMA_TOOL_NAME}
     return body
+
+
+def cacheable_system(system: str, model: str) -> bool:
+    """Whether a system prompt is long enough for Anthropic's prompt cache.
+
+    Counted with cl100k_base, which usually yields fewer tokens than Claude's own tokenizer: a prompt counted
+    over the minimum is over it for Claude too (one just under may miss the cache, which only costs the saving).
+    """
+    minimum = CACHE_MIN_TOKENS_HAIKU if "haiku" in model else CACHE_MIN_TOKENS
+    return len(system) >= minimum and count_text(system) >= minimum  # the length test skips counting short ones
+
+
+def _system_blocks(system: str) -> list[dict[str, object]]:
+    """The system prompt as one text block marked as a cache breakpoint (it is stable across requests)."""
+    return [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
 
 
 def _input_tokens(usage: dict[str, object]) -> int | None:

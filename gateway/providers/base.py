@@ -36,6 +36,9 @@ class Completion:
     input_tokens: int | None
     output_tokens: int | None
     finish_reason: str | None = None
+    # Prompt-cache tokens the provider reported apart (Anthropic), already included in ``input_tokens``.
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
 
 
 @runtime_checkable

@@ -9,6 +9,7 @@ SDKs raise their usual typed exceptions.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -152,6 +153,8 @@ async def _admit(request: web.Request, flavor: Flavor, state: SimState) -> CallC
         return error_response(flavor, status, f"Simulated error {status}.", retry_after)
     if decision.malformed or directives.malformed:
         return malformed_response(bool(body.get("stream")))
+    if decision.bad_json and not directives.bad_json:
+        directives = dataclasses.replace(directives, bad_json=True)
     return CallContext(body=body, model=model, request_id=request_id, directives=directives)
 
 

@@ -35,6 +35,9 @@ class FaultSpec(BaseModel):
     rate_limit: int = Field(default=0, ge=-1, description="Answer 429 to this many upcoming calls; -1: every call.")
     retry_after_s: float = Field(default=1.0, ge=0, description="Retry-After of the 429 answers.")
     malformed: bool = Field(default=False, description="Answer 200 with a body that is not valid JSON.")
+    bad_json: bool = Field(
+        default=False, description="Break JSON replies as the `#sim:bad_json` directive does (e.g. one cheap model)."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class FaultDecision:
     retry_after_s: float | None = None
     hang: bool = False
     malformed: bool = False
+    bad_json: bool = False
 
 
 def _stable_seed(seed: int, key: str) -> int:
@@ -132,7 +136,7 @@ class FaultRegistry:
         if spec.error_rate and rng.random() < spec.error_rate:
             status = spec.error_status
             return FaultDecision(delay_s=delay, status=status, retry_after_s=_retry_after(status, spec))
-        return FaultDecision(delay_s=delay, malformed=spec.malformed)
+        return FaultDecision(delay_s=delay, malformed=spec.malformed, bad_json=spec.bad_json)
 
 
 def _retry_after(status: int, spec: FaultSpec) -> float | None:
