@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.model_tokens import TokenCounter, counter_for
 from gateway.pricing import cost_usd
 from gateway.settings import Settings
-from gateway.tokens import count_chat, count_text
 from schemas.internal import Settlement
-from schemas.result import LLMResult, TokenUsage
+from schemas.result import LLMResult, RouteInfo, TokenUsage
 from schemas.usage import UsageEvent
 
 # Attempt outcomes that never reached a provider (skipped links) and so are not counted as attempts.
@@ -25,19 +25,26 @@ class Charge:
 
 
 def charge_of(settlement: Settlement, settings: Settings) -> Charge:
-    """Tokens and cost: the provider's counts when reported, else tiktoken counts; cache hits cost nothing."""
+    """Tokens and cost: the provider's counts when reported, else the model's encoding's; cache hits cost nothing."""
+    if settlement.cascade and not settlement.cached:
+        # Every step was paid for, each on its own model, even when no step's answer passed in the end.
+        usd = round(sum(step.cost_usd for step in settlement.cascade), 10)
+        return Charge(settlement.input_tokens or 0, settlement.output_tokens or 0, usd)
     if settlement.status != "ok" or settlement.output is None or settlement.model is None:
         return Charge(0, 0, 0.0)
     request = settlement.request
+    spec = settings.models.get(settlement.model)
+    # The provider's counts win; without them, the model's own encoding (cl100k_base for an unknown model).
+    counter = counter_for(spec) if spec is not None else TokenCounter("cl100k_base")
     input_tokens = settlement.input_tokens
     if input_tokens is None:
-        input_tokens = count_chat([m.model_dump() for m in request.messages], request.system)
+        input_tokens = counter.chat([m.model_dump() for m in request.messages], request.system)
     output_tokens = settlement.output_tokens
     if output_tokens is None:
-        output_tokens = count_text(settlement.output)
-    if settlement.cached or settlement.model not in settings.models:
+        output_tokens = counter.text(settlement.output)
+    if settlement.cached or spec is None:
         return Charge(input_tokens, output_tokens, 0.0)
-    return Charge(input_tokens, output_tokens, cost_usd(settings.models[settlement.model], input_tokens, output_tokens))
+    return Charge(input_tokens, output_tokens, cost_usd(spec, input_tokens, output_tokens))
 
 
 def provider_attempts(settlement: Settlement) -> int:
@@ -64,6 +71,9 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         latency_ms=latency_ms,
         attempts=attempts,
         attempt_log=settlement.attempt_log,
+        route=RouteInfo(task=request.task, cascade=settlement.cascade) if settlement.cascade else None,
+        prompt_name=settlement.prompt_name,
+        prompt_version=settlement.prompt_version,
         metadata=request.metadata,
     )
     usage = UsageEvent(
@@ -82,5 +92,8 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         latency_ms=latency_ms,
         attempts=attempts,
         ts_ms=now_ms,
+        prompt_name=settlement.prompt_name,
+        prompt_version=settlement.prompt_version,
+        cascade_steps=len(settlement.cascade),
     )
     return result, usage

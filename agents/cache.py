@@ -8,16 +8,21 @@ from gateway.settings import Settings
 from schemas.request import LLMRequest
 
 
-def cache_key(request: LLMRequest, settings: Settings) -> str:
-    """The exact-match key: tenant, resolved model and everything that shapes the answer.
+def cache_key(request: LLMRequest, settings: Settings, models: tuple[str, ...] | None = None) -> str:
+    """The exact-match key: tenant, routed model(s) and everything that shapes the answer.
 
-    The tenant is part of the key so one tenant's answers are never served to another.
+    The tenant is part of the key so one tenant's answers are never served to another. ``models`` are the route
+    plan's step models (a cascade's answer is keyed by the whole cascade); without them, the requested or default
+    model.
     """
     wanted = request.model or settings.default_model
+    model: str | list[str] = settings.resolve_model_name(wanted) or wanted
+    if models:
+        model = models[0] if len(models) == 1 else list(models)
     return exact_key(
         {
             "tenant": request.tenant,
-            "model": settings.resolve_model_name(wanted) or wanted,
+            "model": model,
             "system": request.system,
             "messages": [(m.role, m.content) for m in request.messages],
             "max_tokens": request.max_tokens,
@@ -36,7 +41,7 @@ async def lookup(job: Job, cache: ResponseCache, settings: Settings) -> Job:
     """A finished job on a hit; the job unchanged on a miss, a bypass or a cache outage."""
     if job.finished or not cacheable(job.request):
         return job
-    hit = await cache.get(cache_key(job.request, settings))
+    hit = await cache.get(cache_key(job.request, settings, job.plan.models if job.plan else None))
     if hit is None:
         return job
     return job.evolve(
@@ -66,4 +71,4 @@ async def remember(job: Job, cache: ResponseCache, settings: Settings) -> None:
         output_tokens=job.output_tokens or 0,
     )
     ttl = job.request.cache.ttl_s or settings.default_cache_ttl_s
-    await cache.put(cache_key(job.request, settings), answer, ttl)
+    await cache.put(cache_key(job.request, settings, job.plan.models if job.plan else None), answer, ttl)

@@ -7,9 +7,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.resilience.chain import Route
+from gateway.routing.config import OutputCheck
 from schemas.internal import Reservation, Settlement
 from schemas.request import LLMRequest
-from schemas.result import Attempt, ErrorInfo, ResultStatus
+from schemas.result import Attempt, CascadeStep, ErrorInfo, ResultStatus
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePlan:
+    """The route decided once at screening: one step, or a cheap-first cascade of steps, each with fallbacks.
+
+    ``check`` is the task's configurable answer check (a failing answer escalates a cascade).
+    """
+
+    steps: tuple[Route, ...]
+    task: str = "general"
+    check: OutputCheck | None = None
+
+    @property
+    def first(self) -> Route:
+        """The route of the first (or only) step."""
+        return self.steps[0]
+
+    @property
+    def is_cascade(self) -> bool:
+        """Whether a bad answer may escalate to a further step."""
+        return len(self.steps) > 1
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The primary model of each step."""
+        return tuple(step.primary.model for step in self.steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +55,10 @@ class Job:
     source: Any = None
     reemit: bool = False
     route: Route | None = None
+    plan: RoutePlan | None = None
+    prompt_name: str | None = None
+    prompt_version: str | None = None
+    cascade: tuple[CascadeStep, ...] = ()
     status: ResultStatus | None = None
     output: str | None = None
     parsed: Any = None
@@ -73,4 +105,7 @@ class Job:
             cached=self.cached,
             error=self.error,
             attempt_log=list(self.attempt_log),
+            cascade=list(self.cascade),
+            prompt_name=self.prompt_name,
+            prompt_version=self.prompt_version,
         )

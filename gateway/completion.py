@@ -23,6 +23,7 @@ from typing import Protocol
 from redis.exceptions import RedisError
 
 from gateway.call_claims import RedisCallClaims
+from gateway.context_window import drop_oldest_turns
 from gateway.providers.base import Completion, CompletionCall, Provider
 from gateway.resilience.breaker import BreakerRegistry
 from gateway.resilience.chain import ChainLink, ResilientResult, Route
@@ -201,7 +202,8 @@ class GatewayCompleter:
         key: str,
         estimated_tokens: int | None,
     ) -> ResilientResult:
-        messages = [{"role": m.role, "content": m.content} for m in (*request.messages, *extra)]
+        turns = (*drop_oldest_turns(request.messages, route.drop_turns), *extra)
+        messages = [{"role": m.role, "content": m.content} for m in turns]
         call = CompletionCall(
             model=route.primary.upstream,
             messages=messages,

@@ -11,6 +11,7 @@ decide what to do next: a stable ``code`` (see :class:`schemas.codes.ErrorCode`)
     ├── FaustPatchError              faust-streaming/aiokafka is not the version our corrections fit (start-up)
     ├── BrokerError                  the Kafka broker cannot be started, reached or set up
     ├── InvalidEvent                 an input event is not a valid request (agents.intake)
+    ├── PromptError                  a request's registry prompt cannot be rendered (gateway.prompts.registry)
     ├── AllLinksFailed               every link of the fallback chain failed (gateway.resilience.errors)
     ├── DeadlineExceeded             the request's deadline passed
     │   └── ChainDeadlineExceeded    ... while the fallback chain was worked through (gateway.resilience.errors)

@@ -19,11 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from gateway.errors import ConfigError, RequestRejected
+from gateway.errors import ConfigError, StreamgateError
 from gateway.prompts.config import PromptSplit
 from schemas.codes import ErrorCode
 
 LATEST = "latest"
+
+
+class PromptError(StreamgateError):
+    """A request's prompt cannot be rendered: unknown name or version, or a missing variable."""
+
+    code = ErrorCode.INVALID_REQUEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +100,11 @@ class PromptRegistry:
     def select(self, name: str, version: str | None, request_id: str) -> PromptTemplate:
         """The template a request asked for: an explicit version, else its A/B split, else the newest.
 
-        Raises :class:`RequestRejected` (``invalid_request``) for an unknown name or version.
+        Raises :class:`PromptError` (``invalid_request``) for an unknown name or version.
         """
         versions = self._prompts.get(name)
         if not versions:
-            raise RequestRejected(f"unknown prompt {name!r}", code=ErrorCode.INVALID_REQUEST)
+            raise PromptError(f"unknown prompt {name!r}")
         if version is None or version == LATEST:
             split = self._splits.get(name)
             if split is not None and split.split:
@@ -107,7 +113,7 @@ class PromptRegistry:
                 version = max(versions, key=int)
         chosen = versions.get(str(int(version)))
         if chosen is None:
-            raise RequestRejected(f"prompt {name!r} has no version {version}", code=ErrorCode.INVALID_REQUEST)
+            raise PromptError(f"prompt {name!r} has no version {version}")
         return chosen
 
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.errors import RequestRejected
-from gateway.prompts.registry import PromptTemplate
-from schemas.codes import ErrorCode
+from gateway.prompts.registry import PromptError, PromptTemplate
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +24,9 @@ class RenderedPrompt:
 
 
 def render(prompt: PromptTemplate, variables: dict[str, str]) -> RenderedPrompt:
-    """Substitute ``variables``; a missing one is :class:`RequestRejected` (``invalid_request``)."""
+    """Substitute ``variables``; a missing one is :class:`PromptError` (``invalid_request``)."""
     missing = sorted(prompt.variables - set(variables))
     if missing:
-        raise RequestRejected(
-            f"prompt {prompt.name!r} version {prompt.version} needs variables {missing}",
-            code=ErrorCode.INVALID_REQUEST,
-        )
+        raise PromptError(f"prompt {prompt.name!r} version {prompt.version} needs variables {missing}")
     system = prompt.system.substitute(variables) if prompt.system is not None else None
     return RenderedPrompt(prompt.name, prompt.version, system, prompt.template.substitute(variables))

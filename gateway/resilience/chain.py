@@ -24,9 +24,14 @@ class ChainLink:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Where a request goes: the primary link first, then its fallbacks."""
+    """Where a request goes: the primary link first, then its fallbacks.
+
+    ``drop_turns`` is how many of the oldest turns are left out so the prompt fits this chain's windows
+    (:func:`gateway.context_window.drop_oldest_turns`).
+    """
 
     chain: tuple[ChainLink, ...]
+    drop_turns: int = 0
 
     @property
     def primary(self) -> ChainLink:

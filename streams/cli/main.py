@@ -50,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
     limits.add_argument("user", nargs="?", default=None)
     status = sub.add_parser("status", help="show workers' in-flight counts, partitions and circuit breakers")
     status.add_argument("--url", action="append", default=None, help="worker web URL (default: the dev stack's)")
+    replay = sub.add_parser("replay", help="re-run a time range of requests against a variant, into shadow topics")
+    replay.add_argument("--since", default=None, help="a duration back from now: 30s, 15m, 2h, 1d")
+    replay.add_argument("--from", dest="start", default=None, help="start: epoch ms or ISO 8601 (UTC if no zone)")
+    replay.add_argument("--to", dest="end", default=None, help="end (default now)")
+    replay.add_argument("--prompt-version", default=None, help="render registry prompts at this version")
+    replay.add_argument("--model", default=None, help="send every request to this model or alias")
+    replay.add_argument("--task", default=None, help="route every request as this task (its tier or cascade)")
+    replay.add_argument("--shadow-topic", default=None, help="shadow results topic (default <results>.shadow)")
+    replay.add_argument("--shadow-usage-topic", default=None, help="shadow usage topic (default <usage>.shadow)")
+    replay.add_argument("--concurrency", type=int, default=16)
     for plugin in plugins.discover().values():
         plugin.add_arguments(sub.add_parser(plugin.name, help=plugin.help))
     for each in sub.choices.values():  # after the subcommand too; SUPPRESS keeps a value given before it
@@ -127,6 +137,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(commands.limits(settings, _bootstrap(settings), args.tenant, args.user))
     if command == "status":
         return commands.status(DEV_STATE, args.url)
+    if command == "replay":
+        from streams.cli.replay import replay_command
+
+        return asyncio.run(replay_command(settings, _bootstrap(settings), args, dev_state=DEV_STATE))
     found = plugins.discover().get(command)
     if found is not None:
         return found.run(args, settings)

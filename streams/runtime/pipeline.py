@@ -14,8 +14,10 @@ from typing import Any
 import faust
 
 from agents import intake as intake_stage
+from agents import prepare as prepare_stage
 from agents import screen as screen_stage
 from agents.job import Job
+from gateway.prompts.registry import PromptRegistry
 from gateway.settings import Settings
 from guards.base import Guard
 from guards.registry import build_guards
@@ -59,6 +61,7 @@ class Pipeline:
     stages: StageTable
     replies: ReplyGate
     guards: tuple[Guard, ...] = ()
+    prompts: PromptRegistry = field(default_factory=lambda: PromptRegistry({}, {}))
     in_flight: set[str] = field(default_factory=set)
 
 
@@ -72,8 +75,9 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
     stages = declare_stages(settings, services)
     bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
     replies = ReplyGate(settings, lambda: list_topic_names(bootstrap))
+    prompts = PromptRegistry.load(settings.prompts_dir, settings.prompts)
     pipeline = Pipeline(
-        app, settings, services, topics, ledger, accountant, stages, replies, guards=build_guards(settings)
+        app, settings, services, topics, ledger, accountant, stages, replies, build_guards(settings), prompts
     )
     # The order and the edges come from streams.runtime.topology, what each stage runs from streams.runtime.stages.
     names = inproc_chain("screen")
@@ -225,18 +229,29 @@ async def _screen_request(
         event.ack()
         return
     job = Job(request=request, received_ms=received_ms, reservation=None, source=event)
+    if plan is ScreenPlan.REPLAY_REJECTION:
+        assert record is not None and record.error is not None
+        status: ResultStatus = "error" if record.status == "error" else "rejected"
+        await _finish(p, job.fail(record.error, status=status).evolve(reemit=record.offset != position))
+        return
+    # Rendered and routed once, here, where the reservation is priced; a resumed request gets the same again.
+    prepared = prepare_stage.prepare(request, p.settings, p.prompts)
+    if not isinstance(prepared, ErrorInfo):
+        job = prepare_stage.carry(job, prepared)
     if plan is ScreenPlan.DECIDE:
         now = time.time()
-        refusal = reply_refusal or screen_stage.precheck(request, len(event.value), p.guards, int(now * 1000))
-        admission = p.ledger.admit(request, position, refusal, now, partition=message.partition)
+        refusal = reply_refusal or (prepared if isinstance(prepared, ErrorInfo) else None)
+        refusal = refusal or screen_stage.precheck(job.request, len(event.value), p.guards, int(now * 1000))
+        route_plan = None if isinstance(prepared, ErrorInfo) else prepared.plan
+        admission = p.ledger.admit(job.request, position, refusal, now, partition=message.partition, plan=route_plan)
         if admission.error is not None:
             await _finish(p, job.fail(admission.error, status=admission.status))
             return
         job = job.evolve(reservation=admission.reservation)
-    elif plan is ScreenPlan.REPLAY_REJECTION:
-        assert record is not None and record.error is not None
-        status: ResultStatus = "error" if record.status == "error" else "rejected"
-        await _finish(p, job.fail(record.error, status=status).evolve(reemit=record.offset != position))
+    elif isinstance(prepared, ErrorInfo):  # resumed or re-answered, but its prompt or route no longer resolves
+        reservation = record.reservation if record is not None else None
+        job = job.evolve(reservation=reservation, reemit=plan is ScreenPlan.REANSWER)
+        await _finish(p, job.fail(prepared, status="rejected"))
         return
     elif plan is ScreenPlan.RESUME:
         assert record is not None

@@ -13,12 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from agents import cache as cache_stage
-from agents import complete as complete_stage
-from agents import route as route_stage
+from agents import cascade as cascade_stage
 from agents import validate as validate_stage
 from agents.job import Job
 from gateway.settings import Settings
-from schemas.result import ErrorInfo
 from streams.runtime.services import Services
 
 StageFn = Callable[[Job], Awaitable[Job]]
@@ -46,14 +44,6 @@ def declare_stages(settings: Settings, services: Services) -> StageTable:
     actors = settings.stage_actors
     max_request_s = services.max_request_s
 
-    async def route(job: Job) -> Job:
-        if job.finished:
-            return job
-        chosen = route_stage.choose_route(job.request, settings)
-        if isinstance(chosen, ErrorInfo):
-            return job.fail(chosen, status="rejected")
-        return job.evolve(route=chosen)
-
     async def store_in_cache(job: Job) -> None:
         if job.status == "ok" and not job.cached:
             await cache_stage.remember(job, services.cache, settings)
@@ -61,10 +51,12 @@ def declare_stages(settings: Settings, services: Services) -> StageTable:
     return StageTable(
         stages={
             "cache": StageSpec(actors("cache"), lambda job: cache_stage.lookup(job, services.cache, settings)),
-            "route": StageSpec(actors("route"), route),
+            # The route was decided at screening and rides on the job; a cascade runs all its steps here.
             "complete": StageSpec(
                 actors("complete"),
-                lambda job: complete_stage.complete(job, services.completer, max_request_s=max_request_s),
+                lambda job: cascade_stage.complete_routed(
+                    job, services.completer, settings, max_request_s=max_request_s
+                ),
             ),
             "validate": StageSpec(
                 actors("validate"),

@@ -32,7 +32,7 @@ class Edge:
     why: str
 
 
-STAGES: tuple[str, ...] = ("intake", "screen", "cache", "route", "complete", "validate", "account")
+STAGES: tuple[str, ...] = ("intake", "screen", "cache", "complete", "validate", "account")
 
 EDGES: tuple[Edge, ...] = (
     Edge("client", "intake", "kafka", "llm.requests", "any (client's choice)", "the public contract"),
@@ -53,8 +53,7 @@ EDGES: tuple[Edge, ...] = (
         "keyed by tenant already (default partitioner, co-partitioned topic): no key or owner change",
     ),
     Edge("screen", "cache", "inproc", "-", "-", "same process; concurrency fans out from 1 to many"),
-    Edge("cache", "route", "inproc", "-", "-", "no key, owner or concurrency change"),
-    Edge("route", "complete", "inproc", "-", "-", "no key or owner change; concurrency rises to max_in_flight"),
+    Edge("cache", "complete", "inproc", "-", "-", "no key or owner change; concurrency rises to max_in_flight"),
     Edge("complete", "validate", "inproc", "-", "-", "no key, owner or concurrency change"),
     Edge("validate", "account", "inproc", "-", "-", "settled in place: this worker still owns the tenant's partition"),
     Edge(

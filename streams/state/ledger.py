@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from agents.job import RoutePlan
 from schemas.codes import ErrorCode
 from schemas.internal import Reservation, Settlement
 from schemas.request import LLMRequest
@@ -42,14 +43,24 @@ class Ledger:
         return load_record(value) if value else None
 
     def admit(
-        self, request: LLMRequest, offset: int, precheck: ErrorInfo | None, now: float, *, partition: int = -1
+        self,
+        request: LLMRequest,
+        offset: int,
+        precheck: ErrorInfo | None,
+        now: float,
+        *,
+        partition: int = -1,
+        plan: RoutePlan | None = None,
     ) -> Admission:
-        """Screen a first-seen request: refuse it with ``precheck``, or apply limits and reserve."""
+        """Screen a first-seen request: refuse it with ``precheck``, or apply limits and reserve ``plan``'s worst
+        case (``plan`` is required then, when limits are kept)."""
         if precheck is not None:
             status: ResultStatus = "error" if precheck.code == ErrorCode.DEADLINE_EXCEEDED else "rejected"
             admission = Admission(reservation=None, error=precheck, status=status)
         elif self._limits is not None:
-            admission = self._limits.admit(request, now)
+            if plan is None:
+                raise ValueError("admitting against limits needs the request's route plan")
+            admission = self._limits.admit(request, now, plan)
         else:
             admission = Admission(reservation=Reservation(at=now))
         if admission.error is not None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.route import choose_route
+from agents.job import RoutePlan
+from agents.reserve import plan_estimate
 from gateway.limits.decide import Reservation as LimitReservation
 from gateway.limits.decide import admit, settle
-from gateway.limits.estimate import estimate_request
 from gateway.limits.policy import effective_limits
 from gateway.limits.state import UsageState
 from gateway.settings import Settings
@@ -43,19 +43,9 @@ class LimitsLedger:
         self._table = table
         self._settings = settings
 
-    def admit(self, request: LLMRequest, now: float) -> Admission:
-        """Reserve the request's worst case, or refuse it (refusals change no state)."""
-        route = choose_route(request, self._settings)
-        if isinstance(route, ErrorInfo):
-            return Admission(reservation=None, error=route, status="rejected")
-        specs = [self._settings.models[link.model] for link in route.chain]
-        estimate = estimate_request(
-            request.messages,
-            request.system,
-            request.max_tokens,
-            specs,
-            input_margin=self._settings.input_token_margin,
-        )
+    def admit(self, request: LLMRequest, now: float, plan: RoutePlan) -> Admission:
+        """Reserve the worst case of serving ``request`` over ``plan``, or refuse it (refusals change no state)."""
+        estimate = plan_estimate(request, plan, self._settings)
         tenant_limits, user_limits = effective_limits(self._settings.limits, request.tenant, request.user)
         ukey = user_key(request.tenant, request.user)
         decision = admit(

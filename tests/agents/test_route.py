@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agents.job import RoutePlan
 from agents.route import choose_route
 from gateway.resilience.chain import ChainLink, Route
 from gateway.resilience.config import ResilienceSettings
@@ -14,9 +15,9 @@ SETTINGS = load_settings()
 
 
 def route_of(model: str | None, settings: Settings = SETTINGS) -> Route:
-    route = choose_route(make_request(model=model), settings)
-    assert isinstance(route, Route), route
-    return route
+    plan = choose_route(make_request(model=model), settings)
+    assert isinstance(plan, RoutePlan) and len(plan.steps) == 1, plan
+    return plan.first
 
 
 def models(route: Route) -> list[str]:

@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
+from agents.job import RoutePlan
 from agents.route import choose_route
 from gateway.call_claims import RedisCallClaims
 from gateway.completion import CompletionOutcome, GatewayCompleter
@@ -93,9 +94,9 @@ def completer_for(
 
 def routed(text: str = "Name a colour.") -> tuple[LLMRequest, Route]:
     request = make_request(f"{text} ({uuid.uuid4().hex[:6]})", max_tokens=32)
-    route = choose_route(request, SETTINGS)
-    assert isinstance(route, Route)
-    return request, route
+    plan = choose_route(request, SETTINGS)
+    assert isinstance(plan, RoutePlan)
+    return request, plan.first
 
 
 def deadline() -> float:

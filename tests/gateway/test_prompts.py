@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from agents.prepare import Prepared, prepare, render_request
-from gateway.errors import ConfigError, RequestRejected
+from gateway.errors import ConfigError
 from gateway.prompts.config import PromptSplit
-from gateway.prompts.registry import PromptRegistry, pick_by_split
+from gateway.prompts.registry import PromptError, PromptRegistry, pick_by_split
 from gateway.prompts.render import render
 from gateway.settings import load_settings
 from schemas.codes import ErrorCode
@@ -42,7 +42,7 @@ def test_rendering_substitutes_and_a_missing_variable_is_invalid_request(prompts
     registry = PromptRegistry.load(prompts_dir)
     rendered = render(registry.select("summarise", "3", "r"), {"text": "Kafka is a log.", "words": "5"})
     assert rendered.system == "You summarise in 5 words." and rendered.user == "Text:\nKafka is a log."
-    with pytest.raises(RequestRejected) as caught:
+    with pytest.raises(PromptError) as caught:
         render(registry.select("summarise", "3", "r"), {"text": "x"})
     assert caught.value.code is ErrorCode.INVALID_REQUEST and "words" in caught.value.message
     assert render(registry.select("classify", None, "r"), {"text": "hi"}).user == "Label this: hi (costs $1)"

@@ -19,10 +19,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from gateway.limits.estimate import estimate_request
+from agents.reserve import plan_estimate
 from gateway.settings import load_settings
 from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for
+from tests.support.factories import make_request, plan_for
 from tests.support.gateway import gateway_stack
 
 MODEL = "claude-3-5-haiku"
@@ -33,9 +34,8 @@ GENEROUS = "requests_per_window = 1000000\ntokens_per_window = 1000000000\nusd_p
 def worst_case_usd(text: str) -> float:
     """The reservation of one test request (same estimate the screen stage makes)."""
     settings = load_settings()
-    chain = [MODEL, *settings.resilience.fallbacks.get(MODEL, [])]
-    messages = [{"role": "user", "content": text}]
-    return estimate_request(messages, None, MAX_TOKENS, [settings.models[m] for m in chain]).worst_case_usd
+    request = make_request(text, model=MODEL, max_tokens=MAX_TOKENS)
+    return plan_estimate(request, plan_for(request, settings), settings).worst_case_usd
 
 
 def budget_request(text: str, tenant: str, user: str, **fields: Any) -> dict[str, Any]:

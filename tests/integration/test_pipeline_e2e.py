@@ -64,7 +64,7 @@ async def test_bad_events_go_to_the_dead_letter_topic_and_the_worker_keeps_going
     by_raw = {base64.b64decode(d["raw_b64"]): d for d in letters}
     assert by_raw[raw[0]]["reason"] == "not_json"
     assert by_raw[raw[1]]["reason"] == "not_object"
-    assert by_raw[raw[2]]["reason"] == "schema" and "messages" in by_raw[raw[2]]["detail"]
+    assert by_raw[raw[2]]["reason"] == "schema" and "user" in by_raw[raw[2]]["detail"]
     assert all(d["topic"] == stack.settings.topics.requests and d["offset"] >= 0 for d in by_raw.values())
 
 

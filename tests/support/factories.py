@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from agents.job import Job
+from agents.job import Job, RoutePlan
+from agents.route import choose_route
+from gateway.settings import Settings
 from schemas.internal import Settlement
 from schemas.request import LLMRequest
 
@@ -40,3 +42,10 @@ def make_settlement(request: LLMRequest | None = None, **fields: Any) -> Settlem
     }
     values.update(fields)
     return Settlement.model_validate(values)
+
+
+def plan_for(request: LLMRequest, settings: Settings) -> RoutePlan:
+    """The route plan screening decides for ``request`` (which must be routable)."""
+    plan = choose_route(request, settings)
+    assert isinstance(plan, RoutePlan), plan
+    return plan

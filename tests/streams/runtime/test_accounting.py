@@ -21,7 +21,7 @@ from streams.runtime.topics import Topics
 from streams.state.ledger import Ledger
 from streams.state.limits_ledger import LimitsLedger
 from streams.state.records import load_record, record_key
-from tests.support.factories import make_request, make_settlement
+from tests.support.factories import make_request, make_settlement, plan_for
 
 ADMIT = "streamgate.admit"
 
@@ -97,6 +97,7 @@ class World:
     def __init__(self, settings: Settings) -> None:
         self.records: dict[str, Any] = {}
         self.usage: dict[str, Any] = {}
+        self.settings = settings
         self.ledger = Ledger(self.records, LimitsLedger(self.usage, settings))
         self.app = FakeApp(FakeAssignor({TP(ADMIT, 3)}))
         self.topics = FakeTopics()
@@ -109,7 +110,8 @@ class World:
     def admitted(self) -> Settlement:
         """A request admitted (reservation written) and answered, ready to settle."""
         request = make_request("hello world", max_tokens=100)
-        admission = self.ledger.admit(request, 17, None, 1_700_000_000.0, partition=3)
+        plan = plan_for(request, self.settings)
+        admission = self.ledger.admit(request, 17, None, 1_700_000_000.0, partition=3, plan=plan)
         assert admission.reservation is not None
         return make_settlement(request, reservation=admission.reservation, input_tokens=8, output_tokens=20)
 

@@ -42,7 +42,7 @@ def test_internal_topics_are_the_configured_ones_keyed_by_tenant() -> None:
 def test_settlement_is_in_place_with_the_settle_topic_as_the_fallback() -> None:
     kinds = {e.kind for e in EDGES if (e.source, e.target) == ("validate", "account")}
     assert kinds == {"inproc", "kafka"}
-    assert inproc_chain("screen") == ("cache", "route", "complete", "validate")
+    assert inproc_chain("screen") == ("cache", "complete", "validate")
 
 
 def test_intake_screens_directly_or_re_keys_through_admit() -> None:

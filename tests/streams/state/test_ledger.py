@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
+from agents.route import choose_route
 from gateway.limits.policy import Limits, LimitsConfig, TierPolicy
 from gateway.limits.state import UsageState
 from gateway.settings import Settings, load_settings
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo
-from streams.state.ledger import Ledger
+from streams.state.ledger import Admission, Ledger
 from streams.state.limits_ledger import LimitsLedger, user_key
 from streams.state.records import RequestRecord, load_record, record_key
 from tests.support.factories import make_request, make_settlement
@@ -44,7 +45,15 @@ class Books:
     def __init__(self, settings: Settings) -> None:
         self.records: Table = {}
         self.usage: Table = {}
+        self.settings = settings
         self.ledger = Ledger(self.records, LimitsLedger(self.usage, settings))
+
+    def admit(self, request: LLMRequest, offset: int, precheck: ErrorInfo | None, now: float) -> Admission:
+        """Admit as screening does: with the route plan decided for the request."""
+        plan = choose_route(request, self.settings)
+        if isinstance(plan, ErrorInfo):
+            return self.ledger.admit(request, offset, plan, now)
+        return self.ledger.admit(request, offset, precheck, now, plan=plan)
 
     def usage_of(self, key: str) -> UsageState:
         return UsageState.from_dict(self.usage[key])
@@ -54,33 +63,35 @@ class Books:
 
 
 def hello(**fields: Any) -> LLMRequest:
-    """8 prompt tokens (cl100k: 3 primer + 3 framing + 2 text), 100 output tokens allowed."""
+    """8 prompt tokens (3 primer + 3 framing + 2 text, o200k and cl100k alike), 100 output tokens allowed; 9 as
+    estimated for Claude (its text counted x1.2, rounded up)."""
     return make_request("hello world", max_tokens=100, **fields)
 
 
 def test_admission_reserves_the_worst_case_and_writes_a_reserved_record(settings: Settings) -> None:
     books = Books(settings)
     request = hello()
-    admission = books.ledger.admit(request, 7, None, NOW)
+    admission = books.admit(request, 7, None, NOW)
     assert admission.error is None and admission.reservation is not None
     reservation = admission.reservation
-    assert (reservation.input_tokens, reservation.output_tokens) == (8, 100)
-    # Priced on the dearest model of the chain gpt-4o-mini -> claude-3-5-haiku ($0.80 / $4.00 per Mtok).
-    assert reservation.usd == pytest.approx((8 * 0.80 + 100 * 4.00) / 1e6, abs=1e-12)
+    # The chain gpt-4o-mini -> claude-3-5-haiku: the larger count (Claude's conservative estimate) is reserved,
+    # priced on the dearest model ($0.80 / $4.00 per Mtok).
+    assert (reservation.input_tokens, reservation.output_tokens) == (9, 100)
+    assert reservation.usd == pytest.approx((9 * 0.80 + 100 * 4.00) / 1e6, abs=1e-12)
     assert reservation.at == NOW
     record = books.stored(request)
     assert record.state == "reserved" and record.offset == 7 and record.reservation == reservation
     assert books.ledger.record(request) == record
     for key in (request.tenant, user_key(request.tenant, request.user)):
         state = books.usage_of(key)
-        assert (state.requests, state.inflight, state.reserved_tokens) == (1, 1, 108)
+        assert (state.requests, state.inflight, state.reserved_tokens) == (1, 1, 109)
         assert state.reserved_usd == reservation.usd and state.day_usd == 0.0
 
 
 def test_settlement_releases_the_reservation_and_charges_the_actual(settings: Settings) -> None:
     books = Books(settings)
     request = hello()
-    books.ledger.admit(request, 7, None, NOW)
+    books.admit(request, 7, None, NOW)
     record = books.ledger.record(request)
     books.ledger.apply_settlement(make_settlement(request), record, usd=0.00012, tokens=30)
     assert books.stored(request).state == "settled"
@@ -94,10 +105,10 @@ def test_settlement_releases_the_reservation_and_charges_the_actual(settings: Se
 def test_a_limit_refusal_writes_a_rejected_record_and_leaves_usage_untouched(settings: Settings) -> None:
     books = Books(settings)
     for _ in range(2):  # the user's limit is 2 requests per window
-        assert books.ledger.admit(hello(), 1, None, NOW).error is None
+        assert books.admit(hello(), 1, None, NOW).error is None
     usage_before = {key: dict(value) for key, value in books.usage.items()}
     third = hello()
-    admission = books.ledger.admit(third, 3, None, NOW)
+    admission = books.admit(third, 3, None, NOW)
     assert admission.reservation is None and admission.status == "rejected"
     assert admission.error is not None and admission.error.code is ErrorCode.RATE_LIMITED
     assert admission.error.limit == "user.requests_per_window"
@@ -111,7 +122,7 @@ def test_a_budget_refusal_says_budget_exhausted() -> None:
     budget = LimitsConfig(tiers={"cheap": TierPolicy(tenant=Limits(usd_per_day=0.001))}, default_tier="cheap")
     books = Books(load_settings(limits=budget))
     # gpt-4o's chain includes claude-sonnet-4: 1,000 output tokens at $15/Mtok is $0.015 > $0.001.
-    admission = books.ledger.admit(make_request("hi", model="gpt-4o", max_tokens=1_000), 1, None, NOW)
+    admission = books.admit(make_request("hi", model="gpt-4o", max_tokens=1_000), 1, None, NOW)
     assert admission.error is not None and admission.error.code is ErrorCode.BUDGET_EXHAUSTED
     assert admission.error.limit == "tenant.usd_per_day" and "tenant.usd_per_day" in admission.error.message
     assert admission.error.retry_after_ms is None  # it can never fit
@@ -128,7 +139,7 @@ def test_a_precheck_refusal_is_recorded_with_its_status_and_reserves_nothing(
     books = Books(settings)
     request = hello()
     precheck = ErrorInfo(code=code, message="no")
-    admission = books.ledger.admit(request, 4, precheck, NOW)
+    admission = books.admit(request, 4, precheck, NOW)
     assert admission.reservation is None and admission.error == precheck and admission.status == status
     record = books.stored(request)
     assert record.state == "rejected" and record.status == status and record.error == precheck
@@ -138,7 +149,7 @@ def test_a_precheck_refusal_is_recorded_with_its_status_and_reserves_nothing(
 def test_an_unknown_model_is_refused_with_model_not_found(settings: Settings) -> None:
     books = Books(settings)
     request = hello(model="gpt-17")
-    admission = books.ledger.admit(request, 2, None, NOW)
+    admission = books.admit(request, 2, None, NOW)
     assert admission.error is not None and admission.error.code is ErrorCode.MODEL_NOT_FOUND
     assert admission.status == "rejected"
     assert books.stored(request).state == "rejected"
@@ -157,7 +168,7 @@ def test_without_limits_admission_only_records_a_timestamped_reservation() -> No
 def test_mark_moves_a_record_and_ignores_a_missing_one(settings: Settings) -> None:
     books = Books(settings)
     request = hello()
-    books.ledger.admit(request, 1, None, NOW)
+    books.admit(request, 1, None, NOW)
     books.ledger.mark(request, books.ledger.record(request), "done")
     assert books.stored(request).state == "done"
     other = hello()
@@ -174,8 +185,8 @@ def test_settling_without_a_record_changes_nothing(settings: Settings) -> None:
 
 def test_tenants_and_users_have_separate_usage_keys(settings: Settings) -> None:
     books = Books(settings)
-    books.ledger.admit(hello(tenant="acme", user="alice"), 1, None, NOW)
-    books.ledger.admit(hello(tenant="globex", user="alice"), 1, None, NOW)
+    books.admit(hello(tenant="acme", user="alice"), 1, None, NOW)
+    books.admit(hello(tenant="globex", user="alice"), 1, None, NOW)
     assert set(books.usage) == {"acme", "acme|alice", "globex", "globex|alice"}
 
 
