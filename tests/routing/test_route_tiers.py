@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -114,3 +116,17 @@ def test_fallback_chains_still_come_from_resilience_settings() -> None:
 def test_bad_routing_config_fails_at_start_up(routing: dict[str, Any]) -> None:
     with pytest.raises((ConfigError, ValueError)):
         load_settings(routing=routing)
+
+
+def test_the_readme_routing_sample_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("\n## Routing, cascades and prompts\n", 1)[1].split("\n## ", 1)[0]
+    sample = re.findall(r"^```toml\n(.*?)^```$", section, flags=re.DOTALL | re.MULTILINE)[0]
+    (tmp_path / "streamgate.toml").write_text(sample)
+    settings = load_settings(tmp_path / "streamgate.toml")
+    assert settings.routing.task_for("initech", "extract").cascade == ("gpt-4o-mini", "gpt-4o")
+    assert settings.routing.task_for("acme", "summarise").tier == "large"
+    assert settings.routing.tiers_for("acme")["large"] == "claude-3-5-haiku"
+    assert settings.prompts["summarise"].split == {"2": 0.9, "3": 0.1}
+    routed = choose_route(make_request(tenant="acme", task="summarise"), settings)
+    assert isinstance(routed, RoutePlan) and routed.models == ("claude-3-5-haiku",)
