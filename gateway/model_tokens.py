@@ -60,6 +60,12 @@ def o200k_encoding() -> tiktoken.Encoding:
     )
 
 
+def load_encodings() -> None:
+    """Load both encodings now (at worker start) rather than inside the first request's screening."""
+    o200k_encoding()
+    cl100k_encoding()
+
+
 @lru_cache(maxsize=128)
 def _encoded_length(encoding_name: str, text: str) -> int:
     """Tokens of ``text`` in an encoding. Screening counts one prompt for every link and step of its route (and

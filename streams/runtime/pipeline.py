@@ -17,6 +17,7 @@ from agents import intake as intake_stage
 from agents import prepare as prepare_stage
 from agents import screen as screen_stage
 from agents.job import Job
+from gateway.model_tokens import load_encodings
 from gateway.prompts.registry import PromptRegistry
 from gateway.settings import Settings
 from guards.base import Guard
@@ -76,6 +77,7 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
     bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
     replies = ReplyGate(settings, lambda: list_topic_names(bootstrap))
     prompts = PromptRegistry.load(settings.prompts_dir, settings.prompts)
+    load_encodings()  # screening counts every prompt by its models' encodings; not on the first request
     pipeline = Pipeline(
         app, settings, services, topics, ledger, accountant, stages, replies, build_guards(settings), prompts
     )
