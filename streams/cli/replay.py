@@ -32,6 +32,7 @@ from guards.registry import build_guards
 from schemas.request import LLMRequest
 from schemas.result import LLMResult
 from streams.devtools.client import read_topic
+from streams.devtools.provider_routes import routes_of, simulator_env
 from streams.runtime.services import build_services
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
@@ -169,20 +170,17 @@ async def run_replay(
 
 
 def with_dev_simulator(settings: Settings, dev_state: Path) -> Settings:
-    """``settings`` pointed at the dev stack's simulator when no provider URL is configured (for replay)."""
-    if settings.openai_base_url or settings.anthropic_base_url or not dev_state.is_file():
+    """``settings`` with each provider they leave unconfigured pointed at the dev stack's simulator, as the dev
+    stack's workers are (:mod:`streams.devtools.provider_routes`)."""
+    if not dev_state.is_file():
         return settings
     simulator = json.loads(dev_state.read_text()).get("simulator")
     if not simulator:
         return settings
-    return settings.model_copy(
-        update={
-            "openai_base_url": f"{simulator}/v1",
-            "anthropic_base_url": simulator,
-            "openai_api_key": settings.openai_api_key or SecretStr("sk-simulator"),
-            "anthropic_api_key": settings.anthropic_api_key or SecretStr("simulator"),
-        }
-    )
+    env = simulator_env(routes_of(settings), simulator)
+    # The variables are the settings' own aliases (OPENAI_BASE_URL -> openai_base_url, ...); keys stay secret.
+    update = {name.lower(): SecretStr(value) if name.endswith("_API_KEY") else value for name, value in env.items()}
+    return settings.model_copy(update=update)
 
 
 async def replay_command(

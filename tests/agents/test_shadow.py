@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from agents.replay_report import answer_changed, compare
@@ -11,7 +14,7 @@ from gateway.prompts.registry import PromptRegistry
 from gateway.settings import load_settings
 from schemas.request import LLMRequest
 from schemas.result import LLMResult
-from streams.cli.replay import parse_time, window_of
+from streams.cli.replay import parse_time, window_of, with_dev_simulator
 from tests.support.completers import ScriptedCompleter, outcome
 from tests.support.factories import make_request
 
@@ -90,3 +93,15 @@ def test_replay_windows() -> None:
     for since, start in (("5 minutes", None), (None, None), (None, "yesterday"), (None, "1796083260001")):
         with pytest.raises(StreamgateError):
             window_of(since, start, "1796083260000", 0)
+
+
+def test_replay_points_only_unconfigured_providers_at_the_dev_simulator(tmp_path: Path) -> None:
+    state = tmp_path / "dev.json"
+    state.write_text(json.dumps({"simulator": "http://127.0.0.1:9999"}))
+    settings = load_settings(openai_api_key="sk-real")
+    pointed = with_dev_simulator(settings, state)
+    assert pointed.openai_base_url is None and pointed.openai_api_key is not None
+    assert pointed.openai_api_key.get_secret_value() == "sk-real"
+    assert pointed.anthropic_base_url == "http://127.0.0.1:9999"
+    assert pointed.anthropic_api_key is not None and pointed.anthropic_api_key.get_secret_value() == "simulator"
+    assert with_dev_simulator(settings, tmp_path / "absent.json") is settings
