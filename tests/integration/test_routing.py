@@ -157,3 +157,30 @@ async def test_a_replay_reruns_a_known_run_into_shadow_topics_only(stack: DevSta
     # Nothing reached a client's topic or a tenant's limits.
     assert len(await read_topic(stack.bootstrap, stack.settings.topics.results)) == results_before
     assert len(await read_topic(stack.bootstrap, changelog)) == usage_before
+
+
+async def test_the_readme_cascade_saving(stack: DevStack) -> None:
+    """The README's worked example: 100 `extract` requests, 20 of which get schema-invalid cheap answers."""
+    text = "Extract the city from: 'The Eiffel tower stands in Paris, on the Champ de Mars, since 1889.' #{}"
+
+    async def run(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        await publish(stack, docs)
+        found = await results_for(stack, [d["id"] for d in docs])
+        return [found[d["id"]][0] for d in docs]
+
+    def extract(i: int, **fields: Any) -> dict[str, Any]:
+        return request(text.format(i), tenant="saving", user=f"u{i}", response_format=SCHEMA, max_tokens=64, **fields)
+
+    passing = await run([extract(i, task="extract") for i in range(80)])
+    set_fault(stack, model="gpt-4o-mini", bad_json=True)
+    escalated = await run([extract(100 + i, task="extract") for i in range(20)])
+    stack.simulator_fault(model="gpt-4o-mini", bad_json=False)
+    direct = await run([extract(200 + i, model="gpt-4o") for i in range(100)])
+    assert all(r["status"] == "ok" for r in passing + escalated + direct)
+    assert all(len(r["route"]["cascade"]) == 1 for r in passing)
+    assert all([s["outcome"] for s in r["route"]["cascade"]] == ["output_invalid", "ok"] for r in escalated)
+    cascade_usd = sum(r["cost_usd"] for r in passing + escalated)
+    direct_usd = sum(r["cost_usd"] for r in direct)
+    print(f"\ncascade ${cascade_usd:.6f} (80 cheap, 20 escalated) vs gpt-4o ${direct_usd:.6f}: "
+          f"{1 - cascade_usd / direct_usd:.1%} less")  # fmt: skip
+    assert cascade_usd < direct_usd
