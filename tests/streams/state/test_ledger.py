@@ -216,3 +216,13 @@ def test_a_restarted_ledger_finds_old_finished_records_and_expires_them() -> Non
     assert restarted.expire(4, now=2000.0) == 0  # another partition's records are not touched
     assert restarted.expire(5, now=2000.0) == 1
     assert restarted.record(request) is None
+
+
+def test_admitting_against_limits_takes_the_route_decided_at_screening(settings: Settings) -> None:
+    books = Books(settings)
+    with pytest.raises(ValueError, match="route plan"):
+        books.ledger.admit(hello(), 1, None, NOW)  # the ledger never decides a route itself
+    cascade = load_settings(limits=TINY, routing={"tasks": {"extract": {"cascade": ["gpt-4o-mini", "gpt-4o"]}}})
+    request = hello(task="extract")
+    admission = Books(cascade).admit(request, 1, None, NOW)
+    assert admission.reservation is not None and admission.reservation.output_tokens == 200  # both steps
