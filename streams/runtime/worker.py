@@ -15,6 +15,7 @@ from gateway.settings import Settings
 from streams.runtime import metrics
 from streams.runtime.admin import ensure_topics
 from streams.runtime.app import create_app
+from streams.runtime.health import add_health_pages
 from streams.runtime.pipeline import Pipeline, build_pipeline
 from streams.runtime.services import build_services
 
@@ -45,6 +46,7 @@ def build_worker_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Pip
     services = build_services(settings)
     pipeline = build_pipeline(app, settings, services)
     _add_pages(app, pipeline)
+    add_health_pages(app, services.redis)
     return app, pipeline
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -39,3 +42,15 @@ async def test_a_repeated_prompt_is_answered_fresh_each_time(stack_without_redis
     assert all(calls[doc["id"]] == 1 for doc in (first, second, third))
     worker_log = (stack.log_dir / "worker-0.log").read_text(errors="replace")
     assert "response cache unavailable, bypassing it" in worker_log  # the degraded path really ran
+
+
+def test_ready_answers_503_naming_redis(stack_without_redis: DevStack) -> None:
+    (worker,) = stack_without_redis.describe()["workers"]  # type: ignore[misc]
+    with urllib.request.urlopen(f"{worker}/healthz", timeout=10) as alive:
+        assert alive.status == 200  # alive, just not ready
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{worker}/ready", timeout=10)
+    assert caught.value.code == 503
+    body = json.load(caught.value)
+    assert body["ready"] is False and body["failing"] == ["redis"]
+    assert body["checks"]["broker"] is True and body["checks"]["joined"] is True
