@@ -9,12 +9,13 @@ import logging
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gateway.errors import StreamgateError
 from gateway.limits.policy import effective_limits
-from gateway.limits.snapshot import snapshot
+from gateway.limits.snapshot import Snapshot, snapshot
 from gateway.limits.state import decode
 from gateway.settings import Settings
 from schemas.codes import ErrorCode
@@ -27,8 +28,11 @@ from streams.state.limits_ledger import user_key
 
 def dev(settings: Settings, config: Path | None, *, workers: int, state_file: Path) -> int:
     """Run broker + simulator + workers until Ctrl-C."""
-    with DevStack(settings, workers=workers, config_file=config) as stack:
+    with DevStack(settings, workers=workers, config_file=config, progress=_print_progress) as stack:
+        stack.wait_workers_ready()
+        _print_progress("pipeline answers a probe… ")
         seconds = asyncio.run(stack.wait_ready())
+        _print_progress("ok\n")
         write_state(stack, state_file)
         print(json.dumps(stack.describe(), indent=2))
         print(f"ready in {seconds:.1f} s; try: streamgate send 'hello'   (Ctrl-C stops everything)", flush=True)
@@ -37,6 +41,10 @@ def dev(settings: Settings, config: Path | None, *, workers: int, state_file: Pa
                 time.sleep(3600)
         finally:
             state_file.unlink(missing_ok=True)
+
+
+def _print_progress(text: str) -> None:
+    print(text, end="", file=sys.stderr, flush=True)
 
 
 def cli_request(args: argparse.Namespace) -> LLMRequest:
@@ -91,9 +99,23 @@ async def limits(settings: Settings, bootstrap: str, tenant: str, user: str | No
     report: dict[str, Any] = {}
     for key, scope in keys.items():
         state = decode(latest.get(key))
-        report[scope] = snapshot(state, tenant_limits if scope == "tenant" else user_limits, now)
+        report[scope] = with_dates(snapshot(state, tenant_limits if scope == "tenant" else user_limits, now))
     print(json.dumps(report, indent=2, default=str))
     return 0
+
+
+def with_dates(view: Snapshot) -> dict[str, Any]:
+    """``view`` as ``streamgate limits`` prints it: ``window_start`` and each ``resets_at`` as ISO-8601 UTC dates."""
+    return {
+        **view,
+        "window_start": iso_utc(view["window_start"]),
+        "limits": {name: {**limit, "resets_at": iso_utc(limit["resets_at"])} for name, limit in view["limits"].items()},
+    }
+
+
+def iso_utc(epoch_s: float) -> str:
+    """An epoch time as an ISO-8601 UTC date to the second, e.g. ``2025-06-16T00:00:00Z``."""
+    return datetime.fromtimestamp(epoch_s, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 async def _read_changelog(bootstrap: str, topic: str, keys: set[str]) -> dict[str, bytes | None]:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -18,39 +19,53 @@ DEV_STATE = Path(".streamgate/dev.json")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="streamgate", description="Kafka-native LLM gateway")
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="streamgate", description="Kafka-native LLM gateway", formatter_class=formatter
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument(
         "--config",
         type=Path,
         default=None,
-        help="TOML settings file (default: $STREAMGATE_CONFIG; env vars still override)",
+        help="TOML settings file; when absent, $STREAMGATE_CONFIG (env vars still override)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    worker = sub.add_parser("worker", help="run a gateway worker against KAFKA_BOOTSTRAP_SERVERS")
-    worker.add_argument("--loglevel", default="info", choices=["crit", "error", "warn", "info", "debug"])
-    dev = sub.add_parser("dev", help="broker + simulator + worker on this machine")
-    dev.add_argument("--workers", type=int, default=1)
-    sim = sub.add_parser("simulate", help="run the OpenAI/Anthropic provider simulator")
-    sim.add_argument("--host", default=None)
-    sim.add_argument("--port", type=int, default=None)
-    sim.add_argument("--latency-ms", type=float, default=None)
-    send = sub.add_parser("send", help="publish one request and print its result")
-    send.add_argument("text")
-    send.add_argument("--tenant", default="demo")
-    send.add_argument("--user", default="cli")
-    send.add_argument("--model", default=None)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, formatter_class=formatter)
+
+    worker = command("worker", "run a gateway worker against KAFKA_BOOTSTRAP_SERVERS")
+    worker.add_argument(
+        "--loglevel", default="info", choices=["crit", "error", "warn", "info", "debug"], help="Faust log level"
+    )
+    dev = command("dev", "broker + simulator + worker on this machine")
+    dev.add_argument("--workers", type=int, default=1, help="worker subprocesses to start")
+    sim = command("simulate", "run the OpenAI/Anthropic provider simulator")
+    sim.add_argument("--host", default=None, help="address to bind (unset: settings simulator.host)")
+    sim.add_argument("--port", type=int, default=None, help="port to listen on (unset: settings simulator.port)")
+    sim.add_argument(
+        "--latency-ms", type=float, default=None, help="added latency per call (unset: settings simulator.latency_ms)"
+    )
+    send = command("send", "publish one request and print its result")
+    send.add_argument("text", help="the user message")
+    send.add_argument("--tenant", default="demo", help="tenant charged for the request")
+    send.add_argument("--user", default="cli", help="user within the tenant")
+    send.add_argument("--model", default=None, help="model to ask for (unset: the configured default route)")
     send.add_argument("--schema", type=Path, default=None, help="JSON schema file for the output")
-    send.add_argument("--timeout", type=float, default=60.0)
-    sub.add_parser("demo", help="start everything, run a representative batch, print results and costs")
-    schema = sub.add_parser("schema", help="print the wire contract as JSON Schema")
-    schema.add_argument("name", nargs="?", default=None, help="request | result | usage | dead_letter")
-    sub.add_parser("topology", help="print the pipeline's stages and edges")
-    limits = sub.add_parser("limits", help="show a tenant's (or user's) usage against its limits")
-    limits.add_argument("tenant")
-    limits.add_argument("user", nargs="?", default=None)
-    status = sub.add_parser("status", help="show workers' in-flight counts, partitions and circuit breakers")
-    status.add_argument("--url", action="append", default=None, help="worker web URL (default: the dev stack's)")
-    replay = sub.add_parser("replay", help="re-run a time range of requests against a variant, into shadow topics")
+    send.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the result")
+    command("demo", "start everything, run a representative batch, print results and costs")
+    schema = command("schema", "print the wire contract as JSON Schema")
+    schema.add_argument("name", nargs="?", default=None, help="request | result | usage | dead_letter (unset: all)")
+    command("topology", "print the pipeline's stages and edges")
+    limits = command("limits", "show a tenant's (or user's) usage against its limits")
+    limits.add_argument("tenant", help="tenant to show")
+    limits.add_argument("user", nargs="?", default=None, help="also show this user of the tenant")
+    status = command("status", "show workers' in-flight counts, partitions and circuit breakers")
+    status.add_argument(
+        "--url", action="append", default=None, help="worker web URL, repeatable (unset: the dev stack's workers)"
+    )
+    replay = command("replay", "re-run a time range of requests against a variant, into shadow topics")
     replay.add_argument("--since", default=None, help="a duration back from now: 30s, 15m, 2h, 1d")
     replay.add_argument("--from", dest="start", default=None, help="start: epoch ms or ISO 8601 (UTC if no zone)")
     replay.add_argument("--to", dest="end", default=None, help="end (default now)")
@@ -59,12 +74,20 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--task", default=None, help="route every request as this task (its tier or cascade)")
     replay.add_argument("--shadow-topic", default=None, help="shadow results topic (default <results>.shadow)")
     replay.add_argument("--shadow-usage-topic", default=None, help="shadow usage topic (default <usage>.shadow)")
-    replay.add_argument("--concurrency", type=int, default=16)
+    replay.add_argument("--concurrency", type=int, default=16, help="requests replayed at once")
     for plugin in plugins.discover().values():
-        plugin.add_arguments(sub.add_parser(plugin.name, help=plugin.help))
+        plugin.add_arguments(command(plugin.name, plugin.help))
     for each in sub.choices.values():  # after the subcommand too; SUPPRESS keeps a value given before it
         each.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version ("unknown" when run from a checkout that was never installed)."""
+    try:
+        return version("streamgate")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _bootstrap(settings: Settings) -> str:

@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +35,9 @@ from streams.runtime.admin import ensure_topics
 from streams.runtime.worker import topic_specs
 
 T = TypeVar("T")
+
+Progress = Callable[[str], None]
+"""Receives start-up progress text as it happens, newlines included (``None``: a quiet stack, for tests)."""
 
 
 def free_port() -> int:
@@ -54,6 +58,7 @@ class DevStack:
     log_dir: Path = field(default_factory=lambda: Path(".streamgate/logs"))
     simulator_latency_ms: float = 0.0
     extra_env: dict[str, str] = field(default_factory=dict)
+    progress: Progress | None = None
     bootstrap: str = ""
     simulator_url: str | None = None
     worker_ports: list[int] = field(default_factory=list)
@@ -68,17 +73,37 @@ class DevStack:
         if self.settings.kafka_bootstrap_servers:
             self.bootstrap = self.settings.kafka_bootstrap_servers
         else:
-            self._broker = EmbeddedBroker(self.log_dir).start()
+            with self._step("starting broker"):
+                self._broker = EmbeddedBroker(self.log_dir).start()
             self.bootstrap = self._broker.bootstrap_servers
-        run_blocking(ensure_topics(self.bootstrap, topic_specs(self.settings)))
+        with self._step("creating topics"):
+            run_blocking(ensure_topics(self.bootstrap, topic_specs(self.settings)))
         if self.needs_simulator:
-            port = free_port()
-            self._spawn("simulator", ["simulate", "--port", str(port), "--latency-ms", str(self.simulator_latency_ms)])
-            self.simulator_url = f"http://127.0.0.1:{port}"
-            _wait_port(port, timeout_s=20)
+            with self._step("simulator"):
+                port = free_port()
+                args = ["simulate", "--port", str(port), "--latency-ms", str(self.simulator_latency_ms)]
+                self._spawn("simulator", args)
+                self.simulator_url = f"http://127.0.0.1:{port}"
+                _wait_port(port, timeout_s=20)
         for index in range(self.workers):
-            self.start_worker(index)
+            with self._step(f"starting worker-{index}"):
+                self.start_worker(index)
         return self
+
+    @contextmanager
+    def _step(self, name: str) -> Iterator[None]:
+        """Report ``name… ok (1.2 s)`` (or ``failed``) to :attr:`progress` around one start-up step."""
+        if self.progress is None:
+            yield
+            return
+        started = time.monotonic()
+        self.progress(f"{name}… ")
+        try:
+            yield
+        except BaseException:
+            self.progress("failed\n")
+            raise
+        self.progress(f"ok ({time.monotonic() - started:.1f} s)\n")
 
     def __exit__(self, *exc: object | TracebackType | None) -> None:
         for name in list(self._procs):
@@ -171,6 +196,16 @@ class DevStack:
         with urllib.request.urlopen(request, timeout=5):
             pass
 
+    def wait_workers_ready(self, timeout_s: float = 90.0) -> None:
+        """Block until every worker's ``/ready`` answers 200, reporting each to :attr:`progress`."""
+        deadline = time.monotonic() + timeout_s
+        for index, port in enumerate(self.worker_ports):
+            with self._step(f"worker-{index}"):
+                while not _is_ready(f"http://127.0.0.1:{port}/ready"):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"worker-{index} not ready within {timeout_s} s; see {self.log_dir}")
+                    time.sleep(0.2)
+
     async def wait_ready(self, timeout_s: float = 90.0) -> float:
         """Block until a probe request is answered end to end; returns the seconds it took."""
         started = time.monotonic()
@@ -213,6 +248,14 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def _is_ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return int(response.status) == 200
+    except OSError:  # refused while starting, or HTTP 503 (an HTTPError is an OSError)
+        return False
 
 
 def _wait_port(port: int, timeout_s: float) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.settings import Settings, TopicNames, load_settings
-from streams.devtools.dev import DevStack, run_blocking
+from streams.devtools.dev import DevStack, Progress, run_blocking
 
 PROVIDER_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
 """Provider variables a test may put in the stack's environment (the settings field is the lower-case name)."""
@@ -72,6 +72,7 @@ def gateway_stack(
     extra_env: dict[str, str] | None = None,
     config_file: Path | None = None,
     simulator_latency_ms: float = 0.0,
+    progress: Progress | None = None,
 ) -> Iterator[DevStack]:
     """Start a stack and wait until a probe request is answered end to end."""
     prefix = f"sgt-{uuid.uuid4().hex[:10]}"
@@ -83,6 +84,7 @@ def gateway_stack(
         log_dir=work_dir / "logs",
         extra_env=env,
         simulator_latency_ms=simulator_latency_ms,
+        progress=progress,
     )
     with stack:
         run_blocking(stack.wait_ready())

@@ -121,3 +121,37 @@ def test_no_broker_configured_is_one_line(
 def test_an_unreadable_schema_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["send", "x", "--schema", str(tmp_path / "missing.json")]) != 0
     assert "--schema" in _one_line_error(capsys)
+
+
+def test_version_prints_the_installed_distribution_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"streamgate {version('streamgate')}"
+
+
+def test_every_argument_of_every_command_has_help_and_shows_its_default() -> None:
+    import argparse
+
+    parser = _parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, command in [("streamgate", parser), *sub.choices.items()]:
+        for action in command._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)):
+                continue
+            assert action.help, f"{name} {action.dest} has no help"
+        text = command.format_help()
+        if name == "send":
+            assert "(default: 60.0)" in text and "(default: demo)" in text
+        if name == "dev":
+            assert "(default: 1)" in text
+
+
+def test_usage_errors_go_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["dev", "--workers", "many"])
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "invalid int value" in captured.err
