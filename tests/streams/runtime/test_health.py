@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +42,10 @@ def test_a_starting_worker_fails_every_group_check() -> None:
     snap = ReadinessSnapshot(joined=False, assigned_partitions=0, tables_recovered=False, broker=True, redis=True)
     status, body = readiness(snap)
     assert status == 503 and body["failing"] == ["joined", "partitions_assigned", "tables_recovered"]
+
+
+def test_the_compose_workers_healthcheck_polls_ready() -> None:
+    compose = (Path(__file__).resolve().parents[3] / "docker-compose.yml").read_text()
+    worker = compose[compose.index("x-worker:") : compose.index("\nservices:")]
+    (check,) = [line for line in worker.splitlines() if line.strip().startswith("test:")]
+    assert "http://127.0.0.1:6066/ready" in check
