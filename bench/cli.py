@@ -23,8 +23,8 @@ class BenchCommand:
             action="store_true",
             help="only measure worker CPU per request (cache misses, then hits) at --rate for --seconds each",
         )
-        parser.add_argument("--rate", type=float, default=200.0, help="offered req/s of --cpu (default 200)")
-        parser.add_argument("--seconds", type=float, default=20.0, help="seconds per --cpu run (default 20)")
+        parser.add_argument("--rate", type=float, default=200.0, help="offered req/s of --cpu")
+        parser.add_argument("--seconds", type=float, default=20.0, help="seconds per --cpu run")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         """Start the stacks, run the scenarios, print the report."""
