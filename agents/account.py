@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from gateway.model_tokens import TokenCounter, counter_for
-from gateway.pricing import cost_usd
+from gateway.pricing import cost_usd, flat_usd, price_of
 from gateway.settings import Settings
+from gateway.token_counts import TokenCounts
 from schemas.internal import Settlement
 from schemas.result import LLMResult, RouteInfo, TokenUsage
 from schemas.usage import UsageEvent
+
+log = logging.getLogger(__name__)
 
 # Attempt outcomes that never reached a provider (skipped links) and so are not counted as attempts.
 SKIPPED_OUTCOMES = frozenset({"circuit_open", "local_rate_limit"})
@@ -17,34 +21,93 @@ SKIPPED_OUTCOMES = frozenset({"circuit_open", "local_rate_limit"})
 
 @dataclass(frozen=True, slots=True)
 class Charge:
-    """What one request consumed: tokens and their cost."""
+    """What one request consumed: its tokens by kind, their list cost and what budgets are charged.
 
-    input_tokens: int
-    output_tokens: int
-    usd: float
+    ``usd`` is ``None`` when the model has no known price; budgets are then charged ``budget_usd``, the tokens at
+    the configured ``pricing.unknown_usd_per_mtok`` (never a silent 0).
+    """
+
+    counts: TokenCounts
+    usd: float | None
+    budget_usd: float
+    saved_usd: float = 0.0
+    price_source: str | None = None
+
+    @property
+    def input_tokens(self) -> int:
+        """All prompt tokens."""
+        return self.counts.input_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        """All generated tokens."""
+        return self.counts.output_tokens
 
 
-def charge_of(settlement: Settlement, settings: Settings) -> Charge:
-    """Tokens and cost: the provider's counts when reported, else the model's encoding's; cache hits cost nothing."""
-    if settlement.cascade and not settlement.cached:
-        # Every step was paid for, each on its own model, even when no step's answer passed in the end.
-        usd = round(sum(step.cost_usd for step in settlement.cascade), 10)
-        return Charge(settlement.input_tokens or 0, settlement.output_tokens or 0, usd)
-    if settlement.status != "ok" or settlement.output is None or settlement.model is None:
-        return Charge(0, 0, 0.0)
+NO_CHARGE = Charge(TokenCounts(), 0.0, 0.0)
+
+
+def counts_of(settlement: Settlement, settings: Settings) -> TokenCounts:
+    """The token split of an answered settlement: the provider's counts when reported, else the model's encoding's
+    (cl100k_base for a model not in the catalog)."""
     request = settlement.request
-    spec = settings.models.get(settlement.model)
-    # The provider's counts win; without them, the model's own encoding (cl100k_base for an unknown model).
+    spec = settings.models.get(settlement.model) if settlement.model is not None else None
     counter = counter_for(spec) if spec is not None else TokenCounter("cl100k_base")
     input_tokens = settlement.input_tokens
     if input_tokens is None:
         input_tokens = counter.chat([m.model_dump() for m in request.messages], request.system)
     output_tokens = settlement.output_tokens
     if output_tokens is None:
-        output_tokens = counter.text(settlement.output)
-    if settlement.cached or spec is None:
-        return Charge(input_tokens, output_tokens, 0.0)
-    return Charge(input_tokens, output_tokens, cost_usd(spec, input_tokens, output_tokens))
+        output_tokens = counter.text(settlement.output or "")
+    cached = min(settlement.cached_input_tokens or 0, input_tokens)
+    return TokenCounts(
+        input_tokens=input_tokens,
+        cached_input_tokens=cached,
+        cache_write_tokens=min(settlement.cache_write_tokens or 0, input_tokens - cached),
+        output_tokens=output_tokens,
+        reasoning_tokens=min(settlement.reasoning_tokens or 0, output_tokens),
+    )
+
+
+def charge_of(settlement: Settlement, settings: Settings) -> Charge:
+    """Tokens and cost of a settlement: every token kind at its own rate; cache hits cost nothing (and save what
+    the answer cost); a model without a price costs ``None`` and is charged to budgets at the configured rate.
+    A cascade costs the sum of its steps (each priced by :func:`agents.cascade.step_cost`)."""
+    if settlement.cascade and not settlement.cached:
+        # Every step was paid for, each on its own model, even when no step's answer passed in the end.
+        usd = round(sum(step.cost_usd for step in settlement.cascade), 10)
+        counts = TokenCounts(
+            input_tokens=settlement.input_tokens or 0,
+            cached_input_tokens=settlement.cached_input_tokens or 0,
+            cache_write_tokens=settlement.cache_write_tokens or 0,
+            output_tokens=settlement.output_tokens or 0,
+            reasoning_tokens=settlement.reasoning_tokens or 0,
+        )
+        return Charge(counts, usd, usd)
+    if settlement.status != "ok" or settlement.output is None or settlement.model is None:
+        return NO_CHARGE
+    counts = counts_of(settlement, settings)
+    spec = settings.models.get(settlement.model)
+    price = price_of(spec) if spec is not None else None
+    source = price.source if price is not None else None
+    if settlement.cached:
+        saved = cost_usd(price, counts) if price is not None else 0.0
+        return Charge(counts, 0.0, 0.0, saved_usd=saved, price_source=source)
+    if price is None:
+        _warn_unpriced(settlement.model)
+        return Charge(counts, None, flat_usd(counts.total, settings.pricing.unknown_usd_per_mtok))
+    usd = cost_usd(price, counts)
+    return Charge(counts, usd, usd, price_source=source)
+
+
+_warned: set[str] = set()
+
+
+def _warn_unpriced(model: str) -> None:
+    """Warn once per model and process (the metric counts every request)."""
+    if model not in _warned:
+        _warned.add(model)
+        log.warning("model %r has no known price: cost_usd is null, budgets charge the unknown-price rate", model)
 
 
 def provider_attempts(settlement: Settlement) -> int:
@@ -57,6 +120,7 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
     request = settlement.request
     latency_ms = float(max(0, now_ms - settlement.received_ms))
     attempts = provider_attempts(settlement)
+    counts = charge.counts
     result = LLMResult(
         id=request.id,
         status=settlement.status,
@@ -64,8 +128,15 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         parsed=settlement.parsed,
         model=settlement.model,
         provider=settlement.provider,
-        usage=TokenUsage(input_tokens=charge.input_tokens, output_tokens=charge.output_tokens),
+        usage=TokenUsage(
+            input_tokens=counts.input_tokens,
+            cached_input_tokens=counts.cached_input_tokens,
+            cache_write_tokens=counts.cache_write_tokens,
+            output_tokens=counts.output_tokens,
+            reasoning_tokens=counts.reasoning_tokens,
+        ),
         cost_usd=charge.usd,
+        price_known=charge.usd is not None,
         cached=settlement.cached,
         error=settlement.error,
         latency_ms=latency_ms,
@@ -85,9 +156,15 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         provider=settlement.provider,
         status=settlement.status,
         error_code=settlement.error.code.value if settlement.error else None,
-        input_tokens=charge.input_tokens,
-        output_tokens=charge.output_tokens,
+        input_tokens=counts.input_tokens,
+        cached_input_tokens=counts.cached_input_tokens,
+        cache_write_tokens=counts.cache_write_tokens,
+        output_tokens=counts.output_tokens,
+        reasoning_tokens=counts.reasoning_tokens,
         cost_usd=charge.usd,
+        price_known=charge.usd is not None,
+        price_source=charge.price_source,
+        saved_usd=charge.saved_usd,
         cached=settlement.cached,
         latency_ms=latency_ms,
         attempts=attempts,

@@ -18,10 +18,11 @@ from gateway.completion import Completer, CompletionOutcome
 from gateway.context_window import drop_oldest_turns
 from gateway.errors import StreamgateError
 from gateway.model_tokens import counter_for
-from gateway.pricing import cost_usd
+from gateway.pricing import cost_usd, price_of
 from gateway.resilience.chain import Route
 from gateway.resilience.errors import attempts_of
 from gateway.settings import Settings
+from gateway.token_counts import TokenCounts
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
 from schemas.result import CascadeStep, ErrorInfo
@@ -48,7 +49,18 @@ def step_cost(request: LLMRequest, route: Route, outcome: CompletionOutcome, set
     output_tokens = completion.output_tokens
     if output_tokens is None:
         output_tokens = counter.text(completion.text)
-    return cost_usd(spec, input_tokens, output_tokens)
+    price = price_of(spec)
+    if price is None:  # an unpriced step: its tokens still reach the usage event; see the README's limitations
+        return 0.0
+    cached = min(completion.cached_input_tokens or 0, input_tokens)
+    counts = TokenCounts(
+        input_tokens=input_tokens,
+        cached_input_tokens=cached,
+        cache_write_tokens=min(completion.cache_write_tokens or 0, input_tokens - cached),
+        output_tokens=output_tokens,
+        reasoning_tokens=min(completion.reasoning_tokens or 0, output_tokens),
+    )
+    return cost_usd(price, counts)
 
 
 async def complete_routed(job: Job, completer: Completer, settings: Settings, *, max_request_s: float) -> Job:

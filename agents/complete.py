@@ -45,6 +45,9 @@ def apply_outcome(job: Job, outcome: CompletionOutcome) -> Job:
         provider=outcome.link.provider,
         input_tokens=_add(job.input_tokens, completion.input_tokens),
         output_tokens=_add(job.output_tokens, completion.output_tokens),
+        cached_input_tokens=_add(job.cached_input_tokens, completion.cached_input_tokens),
+        cache_write_tokens=_add(job.cache_write_tokens, completion.cache_write_tokens),
+        reasoning_tokens=_add(job.reasoning_tokens, completion.reasoning_tokens),
         attempt_log=job.attempt_log + outcome.attempts,
     )
 

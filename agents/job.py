@@ -66,6 +66,9 @@ class Job:
     provider: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
     cached: bool = False
     error: ErrorInfo | None = None
     attempt_log: tuple[Attempt, ...] = field(default_factory=tuple)
@@ -102,6 +105,9 @@ class Job:
             provider=self.provider,
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
+            cached_input_tokens=self.cached_input_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+            reasoning_tokens=self.reasoning_tokens,
             cached=self.cached,
             error=self.error,
             attempt_log=list(self.attempt_log),

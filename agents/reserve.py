@@ -12,7 +12,7 @@ import math
 from agents.job import RoutePlan
 from gateway.context_window import drop_oldest_turns, prompt_tokens
 from gateway.limits.decide import Estimate
-from gateway.pricing import cost_usd
+from gateway.pricing import price_of, worst_case_usd
 from gateway.settings import Settings
 from schemas.request import LLMRequest
 
@@ -29,7 +29,8 @@ def plan_estimate(request: LLMRequest, plan: RoutePlan, settings: Settings) -> E
             spec = settings.models[link.model]
             tokens = math.ceil(prompt_tokens(spec, messages, request.system) * settings.input_token_margin)
             step_tokens = max(step_tokens, tokens)
-            step_usd = max(step_usd, cost_usd(spec, tokens, request.max_tokens))
+            unknown_rate = settings.pricing.unknown_usd_per_mtok
+            step_usd = max(step_usd, worst_case_usd(price_of(spec), tokens, request.max_tokens, unknown_rate))
         input_tokens += step_tokens
         usd += step_usd
     return Estimate(

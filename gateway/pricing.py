@@ -1,13 +1,100 @@
-"""Cost of tokens from the model catalog's price table."""
+"""Cost of tokens: list prices from :mod:`gateway.price_source`, overlaid with negotiated prices from the catalog.
+
+A catalog entry (:class:`~gateway.catalog.ModelSpec`) may set any of ``input_usd_per_mtok``,
+``output_usd_per_mtok``, ``cached_input_usd_per_mtok`` and ``cache_write_usd_per_mtok``; each set field replaces the
+list price of that token kind, the rest come from the price source (``price_source`` is then ``"config"``). A model
+neither source prices has no price: its cost is unknown (``None``), never 0.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
 from gateway.catalog import ModelSpec
+from gateway.price_source import CONFIG_SOURCE, ListPrice, Rate, listed_price
+from gateway.token_counts import TokenCounts
 
-_PER_TOKEN = 1_000_000
+_PER_MTOK = Decimal(1_000_000)
+_QUANTUM = Decimal("1e-10")
 
 
-def cost_usd(spec: ModelSpec, input_tokens: int, output_tokens: int) -> float:
-    """USD cost of the given token counts on ``spec``, rounded to a micro-dollar-safe 10 decimals."""
-    raw = (input_tokens * spec.input_usd_per_mtok + output_tokens * spec.output_usd_per_mtok) / _PER_TOKEN
-    return round(raw, 10)
+class PricingSettings(BaseModel):
+    """What budgets do with a model that has no price (``[pricing]`` in the config file)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    unknown_policy: Literal["reject", "reserve"] = Field(
+        default="reserve",
+        description="reject: refuse requests routed to an unpriced model when a USD budget applies; "
+        "reserve: reserve and charge budgets at unknown_usd_per_mtok.",
+    )
+    unknown_usd_per_mtok: float = Field(
+        default=75.0, ge=0, description="Budget rate for every token of an unpriced model (not a cost)."
+    )
+
+
+def _override(value: float | None) -> Rate | None:
+    return None if value is None else Rate(Decimal(str(value)))
+
+
+@lru_cache(maxsize=1024)
+def price_of(spec: ModelSpec) -> ListPrice | None:
+    """The price of a catalog model: config overrides over the list price; ``None`` when unknown."""
+    listed = listed_price(spec.provider, spec.upstream)
+    overrides = (
+        _override(spec.input_usd_per_mtok),
+        _override(spec.output_usd_per_mtok),
+        _override(spec.cached_input_usd_per_mtok),
+        _override(spec.cache_write_usd_per_mtok),
+    )
+    if all(o is None for o in overrides):
+        return listed
+    input_rate = overrides[0] or (listed.input if listed else None)
+    output_rate = overrides[1] or (listed.output if listed else None)
+    if input_rate is None or output_rate is None:
+        return None
+    return ListPrice(
+        input=input_rate,
+        output=output_rate,
+        cached_input=overrides[2] or (listed.cached_input if listed else input_rate),
+        cache_write=overrides[3] or (listed.cache_write if listed else input_rate),
+        source=CONFIG_SOURCE,
+    )
+
+
+def cost_usd(price: ListPrice, counts: TokenCounts) -> float:
+    """USD cost of ``counts`` at ``price``: each token kind at its own rate, exact in decimal, rounded to 1e-10.
+
+    Reasoning tokens are part of ``output_tokens`` and billed there (never twice).
+    """
+    prompt = counts.input_tokens
+    micro = (
+        counts.uncached_input_tokens * price.input.at(prompt)
+        + counts.cached_input_tokens * price.cached_input.at(prompt)
+        + counts.cache_write_tokens * price.cache_write.at(prompt)
+        + counts.output_tokens * price.output.at(prompt)
+    )
+    return float((micro / _PER_MTOK).quantize(_QUANTUM))
+
+
+def flat_usd(tokens: int, usd_per_mtok: float) -> float:
+    """``tokens`` at one flat rate (the budget rate of unpriced models), rounded like :func:`cost_usd`."""
+    return float((tokens * Decimal(str(usd_per_mtok)) / _PER_MTOK).quantize(_QUANTUM))
+
+
+def worst_case_usd(
+    price: ListPrice | None, input_tokens: int, output_tokens: int, unknown_usd_per_mtok: float
+) -> float:
+    """The most ``input_tokens`` in and ``output_tokens`` out can cost: every prompt token at the dearest input kind
+    (a cache write costs more than plain input), at the tier of ``input_tokens``; unpriced models at
+    ``unknown_usd_per_mtok``."""
+    if price is None:
+        return flat_usd(input_tokens + output_tokens, unknown_usd_per_mtok)
+    prompt = input_tokens
+    input_rate = max(price.input.at(prompt), price.cache_write.at(prompt), price.cached_input.at(prompt))
+    micro = input_tokens * input_rate + output_tokens * price.output.at(prompt)
+    return float((micro / _PER_MTOK).quantize(_QUANTUM))

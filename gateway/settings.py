@@ -25,6 +25,7 @@ from gateway.config_file import OverlaySettingsSource, read_config_file
 from gateway.errors import ConfigError
 from gateway.event_loop import EventLoopKind
 from gateway.limits.policy import LimitsConfig
+from gateway.pricing import PricingSettings
 from gateway.prompts.config import PromptSplit
 from gateway.resilience.config import ResilienceSettings
 from gateway.routing.config import RoutingSettings
@@ -83,6 +84,28 @@ class GuardSettings(BaseModel):
 
 DEFAULT_STAGE_ACTORS: dict[str, int] = {"cache": 256, "validate": 256}
 """Actors (concurrent jobs) per in-process stage; ``complete`` has ``max_in_flight``, screening exactly one."""
+
+
+class MetricsSettings(BaseModel):
+    """Prometheus labels (``[metrics]``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tenants: frozenset[str] = Field(
+        default=frozenset(), description="Tenants that get their own metric label; every other tenant is 'other'."
+    )
+
+
+class LogSettings(BaseModel):
+    """Structured logs (``[logging]``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    json_format: bool = Field(default=True, description="One JSON object per line (else plain text).")
+    level: str = "INFO"
+    debug_payloads: bool = Field(
+        default=False, description="Log prompts and outputs (PII redacted) at DEBUG; never on by default."
+    )
 
 
 class SimulatorSettings(BaseModel):
@@ -179,6 +202,7 @@ class Settings(BaseSettings):
     )
     prompts: dict[str, PromptSplit] = Field(default_factory=dict, description="A/B splits by prompt name.")
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    pricing: PricingSettings = Field(default_factory=PricingSettings)
     input_token_margin: float = Field(
         default=1.0,
         ge=1.0,
@@ -189,6 +213,8 @@ class Settings(BaseSettings):
     )
     completion_ttl_s: int = Field(default=86_400, ge=60, description="How long a completion is kept for redelivery.")
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    logging: LogSettings = Field(default_factory=LogSettings)
 
     @model_validator(mode="after")
     def _check_stages(self) -> Settings:

@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     MODEL_NOT_FOUND = "model_not_found"
     MODEL_NOT_ALLOWED = "model_not_allowed"
     CONTEXT_TOO_LONG = "context_too_long"
+    PRICE_UNKNOWN = "price_unknown"
     # error: the request was admitted but could not be served
     DEADLINE_EXCEEDED = "deadline_exceeded"
     PROVIDER_TIMEOUT = "provider_timeout"

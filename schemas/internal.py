@@ -48,6 +48,9 @@ class Settlement(BaseModel):
     provider: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
     cached: bool = False
     error: ErrorInfo | None = None
     attempt_log: list[Attempt] = Field(default_factory=list)

@@ -12,12 +12,16 @@ ResultStatus = Literal["ok", "rejected", "error"]
 
 
 class TokenUsage(BaseModel):
-    """Token counts of one request (or one attempt)."""
+    """Token counts of one request: ``input_tokens`` includes the cached and cache-write tokens, ``output_tokens``
+    the reasoning tokens (the same normalised meaning as the usage event's fields)."""
 
     model_config = ConfigDict(frozen=True)
 
     input_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
     output_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 class ErrorInfo(BaseModel):
@@ -76,7 +80,8 @@ class LLMResult(BaseModel):
     model: str | None = None
     provider: str | None = None
     usage: TokenUsage = Field(default_factory=TokenUsage)
-    cost_usd: float = 0.0
+    cost_usd: float | None = Field(default=0.0, description="null when the model has no known price.")
+    price_known: bool = True
     cached: bool = False
     error: ErrorInfo | None = None
     latency_ms: float = 0.0

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from gateway.catalog import ModelSpec
 from gateway.limits.decide import Estimate
-from gateway.pricing import cost_usd
+from gateway.pricing import PricingSettings, price_of, worst_case_usd
 from gateway.tokens import count_chat
 
 
@@ -28,11 +28,14 @@ def estimate_request(
     price_specs: Sequence[ModelSpec],
     *,
     input_margin: float = 1.0,
+    unknown_usd_per_mtok: float = PricingSettings().unknown_usd_per_mtok,
 ) -> Estimate:
     """Worst case of a chat request that may be served by any model in ``price_specs``.
 
     ``price_specs`` are the models the request may end up on (the primary and its fallbacks); the cost is
-    priced on the most expensive of them for ``input_tokens`` in and the full ``max_tokens`` out — the output
+    priced on the most expensive of them for ``input_tokens`` in (each at the dearest input kind, i.e. as if the
+    whole prompt were a cache write) and the full ``max_tokens`` out; a model without a known price is priced at
+    ``unknown_usd_per_mtok`` for every token — the output
     allowance is not capped at a model's own ``max_output_tokens``, to stay safe if the catalog understates
     it.
 
@@ -49,5 +52,7 @@ def estimate_request(
         raise ValueError(f"input_margin must be >= 1, got {input_margin}")
     as_mappings = [m if isinstance(m, Mapping) else {"content": m.content} for m in messages]
     input_tokens = math.ceil(count_chat(as_mappings, system) * input_margin)
-    worst = max(cost_usd(spec, input_tokens, max_tokens) for spec in price_specs)
+    worst = max(
+        worst_case_usd(price_of(spec), input_tokens, max_tokens, unknown_usd_per_mtok) for spec in price_specs
+    )
     return Estimate(input_tokens=input_tokens, max_output_tokens=max_tokens, worst_case_usd=worst)

@@ -18,10 +18,10 @@ from gateway.providers._common import (
     pooled_transport,
     request_headers,
     resolve_api_key,
-    token_count,
 )
 from gateway.providers.base import Completion, CompletionCall
 from gateway.providers.error_mapping import map_sdk_error
+from gateway.providers.usage import anthropic_usage
 from gateway.tokens import count_text
 
 ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -103,19 +103,18 @@ class AnthropicProvider:
             if not texts or not all(isinstance(t, str) for t in texts):
                 raise self._bad(call, "response has no text block")
             text = "".join(cast(list[str], texts))
-        usage = document.get("usage")
-        usage = usage if isinstance(usage, dict) else {}
+        usage = anthropic_usage(document.get("usage"))
         model = document.get("model")
         stop_reason = document.get("stop_reason")
         return Completion(
             provider=self.name,
             model=model if isinstance(model, str) and model else call.model,
             text=text,
-            input_tokens=_input_tokens(usage),
-            output_tokens=token_count(usage.get("output_tokens")),
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
             finish_reason=stop_reason if isinstance(stop_reason, str) else None,
-            cache_read_input_tokens=token_count(usage.get("cache_read_input_tokens")),
-            cache_creation_input_tokens=token_count(usage.get("cache_creation_input_tokens")),
+            cached_input_tokens=usage.cached_input_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
         )
 
     def _tool_input_json(self, call: CompletionCall, blocks: list[dict[str, object]]) -> str:
@@ -178,14 +177,3 @@ def _system_blocks(system: str) -> list[dict[str, object]]:
     """The system prompt as one text block marked as a cache breakpoint (it is stable across requests)."""
     return [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
 
-
-def _input_tokens(usage: dict[str, object]) -> int | None:
-    """Total prompt tokens: uncached input plus cache writes and reads (Anthropic reports them apart)."""
-    base = token_count(usage.get("input_tokens"))
-    if base is None:
-        return None
-    cached = (
-        token_count(usage.get("cache_creation_input_tokens")),
-        token_count(usage.get("cache_read_input_tokens")),
-    )
-    return base + sum(c for c in cached if c is not None)

@@ -28,7 +28,11 @@ class CompletionCall:
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """What a provider answered. Token counts are ``None`` when the provider did not report them."""
+    """What a provider answered. Token counts are ``None`` when the provider did not report them.
+
+    The counts follow :mod:`gateway.token_counts`: ``input_tokens`` includes the cached and cache-write tokens,
+    ``output_tokens`` includes the reasoning tokens.
+    """
 
     provider: str
     model: str
@@ -36,9 +40,9 @@ class Completion:
     input_tokens: int | None
     output_tokens: int | None
     finish_reason: str | None = None
-    # Prompt-cache tokens the provider reported apart (Anthropic), already included in ``input_tokens``.
-    cache_read_input_tokens: int | None = None
-    cache_creation_input_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
 
 @runtime_checkable

@@ -18,10 +18,10 @@ from gateway.providers._common import (
     pooled_transport,
     request_headers,
     resolve_api_key,
-    token_count,
 )
 from gateway.providers.base import Completion, CompletionCall
 from gateway.providers.error_mapping import map_sdk_error
+from gateway.providers.usage import openai_usage
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 SCHEMA_NAME = "output"
@@ -105,16 +105,17 @@ class OpenAIProvider:
             if not isinstance(refusal, str):
                 raise self._bad(call, "response message has no text content")
             content, finish_reason = refusal, "refusal"
-        usage = document.get("usage")
-        usage = usage if isinstance(usage, dict) else {}
+        usage = openai_usage(document.get("usage"))
         model = document.get("model")
         return Completion(
             provider=self.name,
             model=model if isinstance(model, str) and model else call.model,
             text=content,
-            input_tokens=token_count(usage.get("prompt_tokens")),
-            output_tokens=token_count(usage.get("completion_tokens")),
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
             finish_reason=finish_reason if isinstance(finish_reason, str) else None,
+            cached_input_tokens=usage.cached_input_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
         )
 
     def _bad(self, call: CompletionCall, why: str) -> ProviderBadResponse:

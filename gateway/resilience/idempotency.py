@@ -81,8 +81,9 @@ class StoredCompletion(BaseModel):
     input_tokens: int | None
     output_tokens: int | None
     finish_reason: str | None = None
-    cache_read_input_tokens: int | None = None
-    cache_creation_input_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
     link_index: int = 0
     attempts: list[Attempt] = Field(default_factory=list)
 
@@ -93,9 +94,8 @@ class StoredCompletion(BaseModel):
         return cls(
             provider=c.provider, model=result.link.model, upstream_model=c.model, text=c.text,
             input_tokens=c.input_tokens, output_tokens=c.output_tokens, finish_reason=c.finish_reason,
-            cache_read_input_tokens=c.cache_read_input_tokens,
-            cache_creation_input_tokens=c.cache_creation_input_tokens,
-            link_index=result.link_index, attempts=list(result.attempts),
+            cached_input_tokens=c.cached_input_tokens, cache_write_tokens=c.cache_write_tokens,
+            reasoning_tokens=c.reasoning_tokens, link_index=result.link_index, attempts=list(result.attempts),
         )  # fmt: skip
 
     def to_completion(self) -> Completion:
@@ -103,8 +103,8 @@ class StoredCompletion(BaseModel):
         return Completion(
             provider=self.provider, model=self.upstream_model, text=self.text, input_tokens=self.input_tokens,
             output_tokens=self.output_tokens, finish_reason=self.finish_reason,
-            cache_read_input_tokens=self.cache_read_input_tokens,
-            cache_creation_input_tokens=self.cache_creation_input_tokens,
+            cached_input_tokens=self.cached_input_tokens, cache_write_tokens=self.cache_write_tokens,
+            reasoning_tokens=self.reasoning_tokens,
         )  # fmt: skip
 
     def to_result(self) -> ResilientResult:

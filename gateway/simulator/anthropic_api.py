@@ -70,6 +70,18 @@ def _content(body: dict[str, Any], ctx: CallContext, seed: int, max_tokens: int)
     return {"type": "text", "text": answer.text}, "max_tokens" if answer.truncated else "end_turn"
 
 
+def _usage(prompt: int, visible: int, ctx: CallContext) -> dict[str, int]:
+    """Anthropic's usage object: ``input_tokens`` excludes the cache reads and writes, reported beside it."""
+    reads = min(prompt, ctx.directives.cached_tokens)
+    writes = min(prompt - reads, ctx.directives.cache_write_tokens)
+    return {
+        "input_tokens": prompt - reads - writes,
+        "cache_creation_input_tokens": writes,
+        "cache_read_input_tokens": reads,
+        "output_tokens": visible + ctx.directives.reasoning_tokens,
+    }
+
+
 def _block_text(block: dict[str, Any]) -> str:
     return str(block["text"]) if block["type"] == "text" else orjson.dumps(block["input"]).decode()
 
@@ -87,10 +99,7 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
     if not ctx.directives.no_usage:
         tools = body.get("tools")
         tool_tokens = count_text(orjson.dumps(tools).decode()) if tools else 0
-        usage = {
-            "input_tokens": prompt_tokens(messages, system) + tool_tokens,
-            "output_tokens": count_text(_block_text(block)),
-        }
+        usage = _usage(prompt_tokens(messages, system) + tool_tokens, count_text(_block_text(block)), ctx)
     message: dict[str, Any] = {
         "id": new_id("msg_"),
         "type": "message",
@@ -116,7 +125,7 @@ async def _stream(request: web.Request, message: dict[str, Any], usage: dict[str
     block: dict[str, Any] = message["content"][0]
     start = {**message, "content": [], "stop_reason": None}
     if usage is not None:
-        start["usage"] = {"input_tokens": usage["input_tokens"], "output_tokens": 1}
+        start["usage"] = {**usage, "output_tokens": 1}
     words = request.app[STATE_KEY].config.stream_chunk_words
     if block["type"] == "text":
         opening: dict[str, Any] = {"type": "text", "text": ""}
@@ -134,7 +143,7 @@ async def _stream(request: web.Request, message: dict[str, Any], usage: dict[str
     await response.write(_event("content_block_stop", {"index": 0}))
     closing: dict[str, Any] = {"delta": {"stop_reason": message["stop_reason"], "stop_sequence": None}}
     if usage is not None:
-        closing["usage"] = {"output_tokens": usage["output_tokens"]}
+        closing["usage"] = usage  # cumulative, as the API sends it
     await response.write(_event("message_delta", closing))
     await response.write(_event("message_stop", {}))
     await response.write_eof()

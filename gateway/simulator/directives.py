@@ -14,6 +14,13 @@ and unparseable values are ignored. Directives are applied on top of any configu
 ``#sim:bad_json``           when a JSON reply is expected, reply with text that is not valid JSON (OpenAI),
                             or a tool input that breaks its ``input_schema`` (Anthropic); else no effect
 ``#sim:no_usage``           omit the usage fields (and the usage chunk of a stream)
+``#sim:cached=N``           report N prompt tokens as read from the prompt cache (capped at the prompt):
+                            OpenAI ``prompt_tokens_details.cached_tokens``, Anthropic ``cache_read_input_tokens``
+``#sim:cache_write=N``      report N prompt tokens as written to the prompt cache (Anthropic
+                            ``cache_creation_input_tokens``; OpenAI has no cache writes, ignored there)
+``#sim:reasoning=N``        the model "thought" N extra output tokens: OpenAI adds them to ``completion_tokens``
+                            and reports ``completion_tokens_details.reasoning_tokens``; Anthropic adds them to
+                            ``output_tokens`` (it does not break thinking out)
 ==========================  ===========================================================================
 
 Example: ``"Summarise this. #sim:sleep_ms=1500 #sim:no_usage"``.
@@ -28,6 +35,7 @@ from typing import Any
 from gateway.simulator.answers import content_text
 
 _DIRECTIVE = re.compile(r"#sim:([a-z_]+)(?:=([^\s#]+))?")
+_COUNTS = {"cached": "cached_tokens", "cache_write": "cache_write_tokens", "reasoning": "reasoning_tokens"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,9 @@ class Directives:
     malformed: bool = False
     bad_json: bool = False
     no_usage: bool = False
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 NO_DIRECTIVES = Directives()
@@ -59,6 +70,8 @@ def parse_directives(text: str) -> Directives:
                 fields["status"] = int(value)
             elif name == "retry_after":
                 fields["retry_after_s"] = max(0.0, float(value))
+            elif name in _COUNTS:
+                fields[_COUNTS[name]] = max(0, int(value))
             elif name in ("hang", "malformed", "bad_json", "no_usage"):
                 fields[name] = True
         except ValueError:

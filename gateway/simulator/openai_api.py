@@ -61,6 +61,19 @@ def _max_tokens(body: dict[str, Any]) -> int:
     return value
 
 
+def _usage(prompt: int, visible: int, ctx: CallContext) -> dict[str, Any]:
+    """OpenAI's usage object: cached tokens are part of ``prompt_tokens``, reasoning tokens of ``completion_tokens``."""
+    reasoning = ctx.directives.reasoning_tokens
+    completion = visible + reasoning
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": min(prompt, ctx.directives.cached_tokens), "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0},
+    }
+
+
 async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
     body = ctx.body
     messages = body.get("messages")
@@ -68,14 +81,7 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
         raise BadRequest("'messages' must be a non-empty array.")
     seed = prompt_seed(ctx.model, messages)
     content, finish, is_json = _content(body, seed, _max_tokens(body), ctx.directives.bad_json)
-    usage: dict[str, int] | None = None
-    if not ctx.directives.no_usage:
-        prompt, completion = prompt_tokens(messages), count_text(content)
-        usage = {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-        }
+    usage = None if ctx.directives.no_usage else _usage(prompt_tokens(messages), count_text(content), ctx)
     head: dict[str, Any] = {"id": new_id("chatcmpl-"), "created": int(time.time()), "model": ctx.model}
     if body.get("stream"):
         words = request.app[STATE_KEY].config.stream_chunk_words
@@ -102,7 +108,7 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
 
 
 async def _stream(
-    request: web.Request, head: dict[str, Any], deltas: list[str], finish: str, usage: dict[str, int] | None
+    request: web.Request, head: dict[str, Any], deltas: list[str], finish: str, usage: dict[str, Any] | None
 ) -> web.StreamResponse:
     """Write the reply as ``chat.completion.chunk`` SSE events; ``usage`` is sent only when not ``None``."""
     include_usage = usage is not None

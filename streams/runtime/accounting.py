@@ -78,18 +78,19 @@ class Accountant:
         charge = account_stage.charge_of(settlement, self._settings)
         tokens = charge.input_tokens + charge.output_tokens
         if plan is SettlePlan.APPLY_ONLY:
-            self._ledger.apply_settlement(settlement, record, usd=charge.usd, tokens=tokens, state="done")
+            self._ledger.apply_settlement(settlement, record, usd=charge.budget_usd, tokens=tokens, state="done")
             release()
             event.ack()
             return
         if plan is SettlePlan.APPLY_AND_EMIT and not in_place:
-            self._ledger.apply_settlement(settlement, record, usd=charge.usd, tokens=tokens)
+            self._ledger.apply_settlement(settlement, record, usd=charge.budget_usd, tokens=tokens)
         result, usage = account_stage.build_outputs(settlement, charge, int(time.time() * 1000))
         reply = self._topics.reply(reply_topic_for(request.reply_to, self._settings))
         futures = [await send(reply, request.id.encode(), result.model_dump_json().encode())]
         if plan is not SettlePlan.EMIT_RESULT_ONLY:
             futures.append(await send(self._topics.usage, request.tenant.encode(), usage.model_dump_json().encode()))
-            metrics.observe_result(result, request.tenant)
+            attempts = [(a.provider, a.model, a.outcome) for a in settlement.attempt_log]
+            metrics.observe_usage(usage, attempts, self._settings.metrics.tenants)
         self.emitting.add(key)
         rejected = settlement.status == "rejected" or (record is not None and record.state.startswith("rejected"))
         final: RecordState = "rejected_done" if rejected else "done"
@@ -106,7 +107,7 @@ class Accountant:
                 return
             current = self._ledger.record(request)
             if apply_after_delivery:
-                self._ledger.apply_settlement(settlement, current, usd=charge.usd, tokens=tokens, state=final)
+                self._ledger.apply_settlement(settlement, current, usd=charge.budget_usd, tokens=tokens, state=final)
             elif plan is not SettlePlan.EMIT_RESULT_ONLY:
                 self._ledger.mark(request, current, final)
             release()

@@ -1,22 +1,62 @@
-"""Prometheus metrics of a worker, served at ``/metrics`` on the worker's web port."""
+"""Prometheus metrics of a worker, served at ``/metrics`` on the worker's web port.
+
+Conventions: base units (seconds, USD, tokens), ``_total`` counters, ``_seconds`` histograms, and bounded label
+sets: never a user or request id; a ``tenant`` label only for tenants on the ``metrics.tenants`` allow-list (every
+other tenant is ``"other"``); ``model`` is a catalog name and ``code`` a stable :class:`~schemas.codes.ErrorCode`.
+The request-level updates run once per request in the account stage (a few dict lookups and lock-free increments).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from schemas.result import LLMResult
+from schemas.usage import UsageEvent
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+OTHER_TENANT = "other"
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
 
 RESULTS = Counter("streamgate_results_total", "Results emitted", ["status", "code", "cached"], registry=REGISTRY)
-TOKENS = Counter("streamgate_tokens_total", "Tokens accounted", ["model", "direction"], registry=REGISTRY)
-COST = Counter("streamgate_cost_usd_total", "Cost accounted in USD", ["model", "tenant"], registry=REGISTRY)
+REQUESTS = Counter(
+    "streamgate_requests_total",
+    "Requests by the stage that decided their outcome (screen, route, cache, complete, validate) and the outcome",
+    ["stage", "outcome"],
+    registry=REGISTRY,
+)
+REJECTIONS = Counter("streamgate_rejections_total", "Rejected requests by code", ["code"], registry=REGISTRY)
+TOKENS = Counter(
+    "streamgate_tokens_total",
+    "Tokens accounted by kind (input and output are totals; cached_input, cache_write, reasoning are parts of them)",
+    ["model", "kind"],
+    registry=REGISTRY,
+)
+COST = Counter("streamgate_cost_usd_total", "List cost accounted in USD", ["model", "tenant"], registry=REGISTRY)
+SAVED = Counter("streamgate_saved_usd_total", "Cost saved by cache hits in USD", ["model", "tenant"], registry=REGISTRY)
+UNPRICED = Counter(
+    "streamgate_unpriced_requests_total",
+    "Answered requests whose model has no known price",
+    ["model"],
+    registry=REGISTRY,
+)
+CACHE_HITS = Counter("streamgate_cache_hits_total", "Gateway cache hits by kind", ["kind"], registry=REGISTRY)
+GUARD_VERDICTS = Counter(
+    "streamgate_guard_verdicts_total", "Guard verdicts (hook for the guards)", ["guard", "verdict"], registry=REGISTRY
+)
 LATENCY = Histogram(
     "streamgate_request_latency_seconds",
-    "Publish-to-result latency",
+    "End-to-end latency: received by the gateway to result emitted",
     ["status"],
     registry=REGISTRY,
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+    buckets=_LATENCY_BUCKETS,
+)
+STAGE_LATENCY = Histogram(
+    "streamgate_stage_duration_seconds",
+    "Time a request spends in one in-process stage",
+    ["stage"],
+    registry=REGISTRY,
+    buckets=_LATENCY_BUCKETS,
 )
 DEAD_LETTERS = Counter(
     "streamgate_dead_letters_total", "Events sent to the dead-letter topic", ["reason"], registry=REGISTRY
@@ -40,20 +80,75 @@ BREAKER_STATE = Gauge(
     registry=REGISTRY,
 )
 IN_FLIGHT = Gauge("streamgate_in_flight", "Requests between screen and account in this worker", registry=REGISTRY)
+CONSUMER_LAG = Gauge(
+    "streamgate_consumer_lag_events",
+    "Events on this worker's assigned partitions not yet committed, per topic",
+    ["topic"],
+    registry=REGISTRY,
+)
+
+# Codes decided by a stage other than screen (rejected) or complete (error).
+_ROUTE_CODES = frozenset({"model_not_found", "context_too_long"})
+_VALIDATE_CODES = frozenset({"output_invalid"})
+_TOKEN_KINDS = ("input", "cached_input", "cache_write", "output", "reasoning")
 
 
-def observe_result(result: LLMResult, tenant: str) -> None:
-    """Count one emitted result."""
-    code = result.error.code.value if result.error else ""
-    RESULTS.labels(status=result.status, code=code, cached=str(result.cached).lower()).inc()
-    LATENCY.labels(status=result.status).observe(result.latency_ms / 1000.0)
-    if result.model:
-        TOKENS.labels(model=result.model, direction="input").inc(result.usage.input_tokens)
-        TOKENS.labels(model=result.model, direction="output").inc(result.usage.output_tokens)
-        if result.cost_usd:
-            COST.labels(model=result.model, tenant=tenant).inc(result.cost_usd)
-    for attempt in result.attempt_log:
-        PROVIDER_ATTEMPTS.labels(provider=attempt.provider, model=attempt.model, outcome=attempt.outcome).inc()
+def tenant_label(tenant: str, allowed: Collection[str]) -> str:
+    """The tenant's own label when it is on the allow-list, else ``"other"`` (keeps cardinality bounded)."""
+    return tenant if tenant in allowed else OTHER_TENANT
+
+
+def deciding_stage(usage: UsageEvent) -> str:
+    """Which stage decided a request's outcome, from its usage event."""
+    if usage.cached:
+        return "cache"
+    code = usage.error_code or ""
+    if usage.status == "rejected":
+        return "route" if code in _ROUTE_CODES else "screen"
+    if usage.status == "error" and code not in _VALIDATE_CODES:
+        return "complete"
+    return "validate"
+
+
+def observe_usage(usage: UsageEvent, attempt_log: list[tuple[str, str, str]], allowed: Collection[str]) -> None:
+    """Count one settled request: outcome, latency, tokens by kind, cost, savings and its provider attempts.
+
+    ``attempt_log`` is ``(provider, model, outcome)`` per attempt; ``allowed`` is the tenant allow-list.
+    """
+    code = usage.error_code or ""
+    RESULTS.labels(status=usage.status, code=code, cached=str(usage.cached).lower()).inc()
+    REQUESTS.labels(stage=deciding_stage(usage), outcome="hit" if usage.cached else usage.status).inc()
+    LATENCY.labels(status=usage.status).observe(usage.latency_ms / 1000.0)
+    if usage.status == "rejected":
+        REJECTIONS.labels(code=code).inc()
+    for provider, model, outcome in attempt_log:
+        PROVIDER_ATTEMPTS.labels(provider=provider, model=model, outcome=outcome).inc()
+    if not usage.model:
+        return
+    counts = (
+        usage.input_tokens,
+        usage.cached_input_tokens,
+        usage.cache_write_tokens,
+        usage.output_tokens,
+        usage.reasoning_tokens,
+    )
+    for kind, count in zip(_TOKEN_KINDS, counts, strict=True):
+        if count:
+            TOKENS.labels(model=usage.model, kind=kind).inc(count)
+    tenant = tenant_label(usage.tenant, allowed)
+    if usage.cached:
+        CACHE_HITS.labels(kind="exact").inc()
+        if usage.saved_usd:
+            SAVED.labels(model=usage.model, tenant=tenant).inc(usage.saved_usd)
+    elif usage.cost_usd is None:
+        UNPRICED.labels(model=usage.model).inc()
+    elif usage.cost_usd:
+        COST.labels(model=usage.model, tenant=tenant).inc(usage.cost_usd)
+
+
+def observe_guard(guard: str, verdict: str) -> None:
+    """Count one guard verdict (the hook the guards stage calls; ``verdict`` is e.g. pass/block/fix)."""
+    GUARD_VERDICTS.labels(guard=guard, verdict=verdict).inc()
 
 
 def render() -> bytes:

@@ -152,13 +152,17 @@ async def _or_dead_letter(
 def _stage_agent(p: Pipeline, name: str, spec: StageSpec, source: Any, following: Any | None) -> None:
     """An in-process stage: run its function, then hand the job on (or, once finished or last, to settlement)."""
 
+    stage_seconds = metrics.STAGE_LATENCY.labels(stage=name)
+
     async def stage(stream: Any) -> None:
         async for job in stream:
+            started = time.perf_counter()
             try:
                 job = await spec.run(job)
             except Exception as exc:
                 log.exception("stage %s failed on %s", name, job.request.id)
                 job = job.fail(ErrorInfo(code=ErrorCode.INTERNAL_ERROR, message=f"{name}: {type(exc).__name__}"))
+            stage_seconds.observe(time.perf_counter() - started)
             if following is None or job.short_circuited:
                 await _finish(p, job)
             else:

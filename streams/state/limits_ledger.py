@@ -16,6 +16,7 @@ from gateway.limits.decide import Reservation as LimitReservation
 from gateway.limits.decide import admit, settle
 from gateway.limits.policy import effective_limits
 from gateway.limits.state import UsageState
+from gateway.limits.unpriced import unpriced_refusal
 from gateway.settings import Settings
 from schemas.internal import Reservation
 from schemas.request import LLMRequest
@@ -46,7 +47,11 @@ class LimitsLedger:
     def admit(self, request: LLMRequest, now: float, plan: RoutePlan) -> Admission:
         """Reserve the worst case of serving ``request`` over ``plan``, or refuse it (refusals change no state)."""
         estimate = plan_estimate(request, plan, self._settings)
+        specs = [self._settings.models[link.model] for step in plan.steps for link in step.chain]
         tenant_limits, user_limits = effective_limits(self._settings.limits, request.tenant, request.user)
+        refusal = unpriced_refusal(specs, (tenant_limits, user_limits), self._settings.pricing)
+        if refusal is not None:
+            return Admission(reservation=None, error=refusal, status="rejected")
         ukey = user_key(request.tenant, request.user)
         decision = admit(
             _load(self._table.get(request.tenant)),

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from agents.account import SKIPPED_OUTCOMES, Charge, build_outputs, charge_of, provider_attempts
+from agents.account import NO_CHARGE, SKIPPED_OUTCOMES, Charge, build_outputs, charge_of, provider_attempts
+from gateway.price_source import SOURCE
 from gateway.settings import load_settings
+from gateway.token_counts import TokenCounts
 from gateway.tokens import count_chat, count_text
 from schemas.codes import ErrorCode
 from schemas.result import Attempt, ErrorInfo
@@ -16,6 +18,10 @@ from tests.support.factories import make_request, make_settlement
 SETTINGS = load_settings()
 SECRET_PROMPT = "the launch code is 0000"
 SECRET_OUTPUT = "noted: 0000"
+
+
+def charged(input_tokens: int, output_tokens: int, usd: float) -> Charge:
+    return Charge(TokenCounts(input_tokens=input_tokens, output_tokens=output_tokens), usd, usd)
 
 
 def attempt(outcome: str, provider: str = "openai", model: str = "gpt-4o-mini") -> Attempt:
@@ -45,9 +51,10 @@ def test_one_missing_count_is_filled_in_and_the_other_kept() -> None:
     assert (charge.input_tokens, charge.output_tokens) == (77, 2)
 
 
-def test_a_cache_hit_counts_tokens_but_costs_nothing() -> None:
+def test_a_cache_hit_counts_tokens_costs_nothing_and_saves_what_it_would_have_cost() -> None:
     charge = charge_of(make_settlement(input_tokens=100, output_tokens=50, cached=True), SETTINGS)
-    assert charge == Charge(100, 50, 0.0)
+    # gpt-4o-mini: 100 x $0.15 + 50 x $0.60 per Mtok = $0.000045 saved.
+    assert charge == Charge(TokenCounts(100, output_tokens=50), 0.0, 0.0, saved_usd=0.000045, price_source=SOURCE)
 
 
 @pytest.mark.parametrize(
@@ -62,12 +69,13 @@ def test_a_cache_hit_counts_tokens_but_costs_nothing() -> None:
     ids=["error", "rejected", "output-invalid", "no-output", "no-model"],
 )
 def test_a_request_without_an_answer_costs_nothing(fields: dict[str, Any]) -> None:
-    assert charge_of(make_settlement(input_tokens=100, output_tokens=50, **fields), SETTINGS) == Charge(0, 0, 0.0)
+    assert charge_of(make_settlement(input_tokens=100, output_tokens=50, **fields), SETTINGS) == NO_CHARGE
 
 
-def test_a_model_missing_from_the_catalog_costs_nothing() -> None:
+def test_a_model_without_a_price_costs_null_and_budgets_charge_the_configured_rate() -> None:
     charge = charge_of(make_settlement(model="retired-model", input_tokens=10, output_tokens=5), SETTINGS)
-    assert charge == Charge(10, 5, 0.0)
+    # Never a silent 0: cost unknown, budgets charged 15 tokens x $75 per Mtok (the default unknown-price rate).
+    assert charge == Charge(TokenCounts(10, output_tokens=5), None, 0.001125)
 
 
 # --- build_outputs ----------------------------------------------------------------------------------------------
@@ -83,7 +91,7 @@ def test_the_result_carries_the_answer_charge_metadata_and_latency() -> None:
     request = make_request(SECRET_PROMPT, metadata={"trace": "abc", "n": 3}, task="chat")
     log = [attempt("provider_unavailable"), attempt("circuit_open"), attempt("ok")]
     settlement = make_settlement(request, received_ms=10_000, output=SECRET_OUTPUT, parsed=None, attempt_log=log)
-    charge = Charge(20, 4, 0.0000054)
+    charge = charged(20, 4, 0.0000054)
     result, _ = build_outputs(settlement, charge, now_ms=10_250)
     assert result.id == request.id and result.status == "ok" and result.output == SECRET_OUTPUT
     assert (result.model, result.provider, result.cached, result.error) == ("gpt-4o-mini", "openai", False, None)
@@ -95,7 +103,7 @@ def test_the_result_carries_the_answer_charge_metadata_and_latency() -> None:
 def test_the_usage_event_never_carries_prompt_or_output_text() -> None:
     request = make_request(SECRET_PROMPT, system="system secret", metadata={"note": "meta secret"}, task="chat")
     settlement = make_settlement(request, output=SECRET_OUTPUT, parsed={"code": "0000"}, attempt_log=[attempt("ok")])
-    _, usage = build_outputs(settlement, Charge(20, 4, 0.0000054), now_ms=5_000)
+    _, usage = build_outputs(settlement, charged(20, 4, 0.0000054), now_ms=5_000)
     dumped = usage.model_dump_json()
     for secret in ("0000", "launch", "system secret", "meta secret"):
         assert secret not in dumped
@@ -113,11 +121,11 @@ def test_the_usage_event_never_carries_prompt_or_output_text() -> None:
 def test_a_failed_request_reports_its_error_code_in_both_outputs() -> None:
     error = ErrorInfo(code=ErrorCode.ALL_PROVIDERS_FAILED, message="all down")
     settlement = make_settlement(status="error", output=None, model=None, provider=None, error=error)
-    result, usage = build_outputs(settlement, Charge(0, 0, 0.0), now_ms=2_000)
+    result, usage = build_outputs(settlement, NO_CHARGE, now_ms=2_000)
     assert result.status == "error" and result.error == error and result.output is None
     assert usage.status == "error" and usage.error_code == ErrorCode.ALL_PROVIDERS_FAILED and usage.model is None
 
 
 def test_latency_is_never_negative_when_clocks_disagree() -> None:
-    result, usage = build_outputs(make_settlement(received_ms=9_000), Charge(0, 0, 0.0), now_ms=8_000)
+    result, usage = build_outputs(make_settlement(received_ms=9_000), NO_CHARGE, now_ms=8_000)
     assert result.latency_ms == 0.0 and usage.latency_ms == 0.0

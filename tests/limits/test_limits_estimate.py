@@ -8,7 +8,6 @@ import pytest
 
 from gateway.catalog import DEFAULT_MODELS
 from gateway.limits.estimate import estimate_request
-from gateway.pricing import cost_usd
 from gateway.tokens import count_chat
 from schemas.request import ChatMessage
 
@@ -24,8 +23,16 @@ def test_estimate_uses_count_chat_and_the_most_expensive_model() -> None:
         256,
         expected_input + 256,
     )
-    costs = [cost_usd(spec, expected_input, 256) for spec in specs]
-    assert est.worst_case_usd == max(costs) == cost_usd(DEFAULT_MODELS["claude-sonnet-4"], expected_input, 256)
+    # Claude Sonnet 4 is dearest: every prompt token as a cache write ($3.75 per Mtok), 256 out at $15.
+    assert est.worst_case_usd == pytest.approx((expected_input * 3.75 + 256 * 15.00) / 1e6, abs=1e-12)
+
+
+def test_an_unpriced_model_is_reserved_at_the_configured_rate() -> None:
+    from gateway.catalog import ModelSpec
+
+    unpriced = ModelSpec(provider="openai", upstream="ft:unpriced", context_window=8_000)
+    est = estimate_request(MESSAGES, None, 100, [DEFAULT_MODELS["gpt-4o-mini"], unpriced], unknown_usd_per_mtok=50.0)
+    assert est.worst_case_usd == pytest.approx((est.input_tokens + 100) * 50.0 / 1e6, abs=1e-12)
 
 
 def test_estimate_accepts_chat_message_objects() -> None:

@@ -66,7 +66,7 @@ async def test_a_long_system_prompt_is_sent_as_a_cached_block_and_cache_usage_is
     system = long_system(CACHE_MIN_TOKENS)
     result = await call(recorder, "claude-sonnet-4-20250514", system)
     assert recorder.bodies[0]["system"] == [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
-    assert (result.cache_creation_input_tokens, result.cache_read_input_tokens) == (1500, 0)
+    assert (result.cache_write_tokens, result.cached_input_tokens) == (1500, 0)
     assert result.input_tokens == 5 + 1500  # still the total prompt tokens
 
 

@@ -75,9 +75,9 @@ def test_admission_reserves_the_worst_case_and_writes_a_reserved_record(settings
     assert admission.error is None and admission.reservation is not None
     reservation = admission.reservation
     # The chain gpt-4o-mini -> claude-3-5-haiku: the larger count (Claude's conservative estimate) is reserved,
-    # priced on the dearest model ($0.80 / $4.00 per Mtok).
+    # priced on the dearest model: the prompt as cache writes ($1.00 per Mtok, the dearest input kind), output $4.00.
     assert (reservation.input_tokens, reservation.output_tokens) == (9, 100)
-    assert reservation.usd == pytest.approx((9 * 0.80 + 100 * 4.00) / 1e6, abs=1e-12)
+    assert reservation.usd == pytest.approx((9 * 1.00 + 100 * 4.00) / 1e6, abs=1e-12)
     assert reservation.at == NOW
     record = books.stored(request)
     assert record.state == "reserved" and record.offset == 7 and record.reservation == reservation
