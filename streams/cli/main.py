@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from gateway.errors import StreamgateError
 from gateway.settings import Settings, load_settings
 from streams.cli import plugins
+from streams.cli.usage_command import add_usage_parser
 
 DEV_STATE = Path(".streamgate/dev.json")
 
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--shadow-topic", default=None, help="shadow results topic (default <results>.shadow)")
     replay.add_argument("--shadow-usage-topic", default=None, help="shadow usage topic (default <usage>.shadow)")
     replay.add_argument("--concurrency", type=int, default=16, help="requests replayed at once")
+    add_usage_parser(sub)
     for plugin in plugins.discover().values():
         plugin.add_arguments(command(plugin.name, plugin.help))
     for each in sub.choices.values():  # after the subcommand too; SUPPRESS keeps a value given before it
@@ -164,6 +166,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from streams.cli.replay import replay_command
 
         return asyncio.run(replay_command(settings, _bootstrap(settings), args, dev_state=DEV_STATE))
+    if command == "usage":
+        from streams.cli.usage_command import run_usage
+
+        return run_usage(settings, _bootstrap(settings), args)
     found = plugins.discover().get(command)
     if found is not None:
         return found.run(args, settings)

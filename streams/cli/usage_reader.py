@@ -1,0 +1,62 @@
+"""Read the usage topic over a time range, with a progress bar on stderr (``streamgate usage``)."""
+
+from __future__ import annotations
+
+import sys
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+from tqdm import tqdm
+
+from gateway.usage_report.timerange import TimeRange
+from schemas.usage import UsageEvent
+
+
+async def _start_offsets(consumer: AIOKafkaConsumer, tps: list[TopicPartition], start_ms: int | None) -> None:
+    """Seek to the first record at or after ``start_ms`` (by broker timestamp), or to the beginning."""
+    await consumer.seek_to_beginning(*tps)
+    if start_ms is None:
+        return
+    try:
+        found = await consumer.offsets_for_times(dict.fromkeys(tps, start_ms))
+    except Exception:  # a broker without timestamp lookups: read from the beginning and filter
+        return
+    ends = await consumer.end_offsets(tps)
+    for tp in tps:
+        hit = found.get(tp)
+        consumer.seek(tp, hit.offset if hit is not None else ends[tp])
+
+
+async def read_usage(
+    bootstrap: str, topic: str, window: TimeRange, *, progress: bool = True
+) -> tuple[list[UsageEvent], int]:
+    """Every usage event on ``topic`` now whose ``ts_ms`` is in ``window``, and how many records did not parse."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    events: list[UsageEvent] = []
+    bad = 0
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not tps:
+            return [], 0
+        consumer.assign(tps)
+        await _start_offsets(consumer, tps, window.start_ms)
+        ends = await consumer.end_offsets(tps)
+        remaining = {tp: ends[tp] - await consumer.position(tp) for tp in tps}
+        with tqdm(total=sum(remaining.values()), unit="ev", file=sys.stderr, disable=not progress, desc=topic) as bar:
+            while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+                for tp, batch in (await consumer.getmany(timeout_ms=200, max_records=5000)).items():
+                    for record in batch:
+                        if record.offset >= ends[tp]:
+                            continue
+                        bar.update(1)
+                        try:
+                            event = UsageEvent.model_validate_json(record.value or b"")
+                        except ValidationError:
+                            bad += 1
+                            continue
+                        if window.contains(event.ts_ms):
+                            events.append(event)
+    finally:
+        await consumer.stop()
+    return events, bad
