@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from gateway.logs import payload_fields
 from gateway.model_tokens import TokenCounter, counter_for
 from gateway.pricing import cost_usd, flat_usd, price_of
 from gateway.settings import Settings
@@ -174,3 +175,22 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         cascade_steps=len(settlement.cascade),
     )
     return result, usage
+
+
+def log_settled(settlement: Settlement, charge: Charge, settings: Settings) -> None:
+    """A DEBUG line per settled request (ids, outcome, cost); prompt and output only with ``debug_payloads``,
+    redacted. Nothing is built unless DEBUG is on."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    request = settlement.request
+    prompt = "\n".join(m.content for m in request.messages or ())
+    extra = {
+        "request_id": request.id,
+        "tenant": request.tenant,
+        "stage": "account",
+        "status": settlement.status,
+        "model": settlement.model,
+        "cost_usd": charge.usd,
+        **payload_fields(settings.logging, prompt=prompt, output=settlement.output),
+    }
+    log.debug("settled %s", request.id, extra=extra)

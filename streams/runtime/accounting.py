@@ -85,6 +85,7 @@ class Accountant:
         if plan is SettlePlan.APPLY_AND_EMIT and not in_place:
             self._ledger.apply_settlement(settlement, record, usd=charge.budget_usd, tokens=tokens)
         result, usage = account_stage.build_outputs(settlement, charge, int(time.time() * 1000))
+        account_stage.log_settled(settlement, charge, self._settings)
         reply = self._topics.reply(reply_topic_for(request.reply_to, self._settings))
         futures = [await send(reply, request.id.encode(), result.model_dump_json().encode())]
         if plan is not SettlePlan.EMIT_RESULT_ONLY:

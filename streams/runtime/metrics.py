@@ -8,7 +8,8 @@ The request-level updates run once per request in the account stage (a few dict 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -154,3 +155,13 @@ def observe_guard(guard: str, verdict: str) -> None:
 def render() -> bytes:
     """The exposition text."""
     return generate_latest(REGISTRY)
+
+
+def set_consumer_lag(end_offsets: Mapping[Any, int], committed: Mapping[Any, int]) -> None:
+    """Set the lag gauge per topic from Faust's monitor: end offset minus committed offset per topic-partition
+    (partitions with no commit yet count from 0), summed per topic."""
+    lag: dict[str, int] = {}
+    for tp, end in end_offsets.items():
+        lag[tp.topic] = lag.get(tp.topic, 0) + max(0, end - committed.get(tp, 0))
+    for topic, value in lag.items():
+        CONSUMER_LAG.labels(topic=topic).set(value)

@@ -17,6 +17,7 @@ from agents import intake as intake_stage
 from agents import prepare as prepare_stage
 from agents import screen as screen_stage
 from agents.job import Job
+from gateway.logs import request_context
 from gateway.model_tokens import load_encodings
 from gateway.prompts.registry import PromptRegistry
 from gateway.settings import Settings
@@ -151,14 +152,14 @@ async def _or_dead_letter(
 
 def _stage_agent(p: Pipeline, name: str, spec: StageSpec, source: Any, following: Any | None) -> None:
     """An in-process stage: run its function, then hand the job on (or, once finished or last, to settlement)."""
-
     stage_seconds = metrics.STAGE_LATENCY.labels(stage=name)
 
     async def stage(stream: Any) -> None:
         async for job in stream:
             started = time.perf_counter()
             try:
-                job = await spec.run(job)
+                with request_context(job.request.id, job.request.tenant, name):
+                    job = await spec.run(job)
             except Exception as exc:
                 log.exception("stage %s failed on %s", name, job.request.id)
                 job = job.fail(ErrorInfo(code=ErrorCode.INTERNAL_ERROR, message=f"{name}: {type(exc).__name__}"))

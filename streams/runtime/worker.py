@@ -11,6 +11,7 @@ import faust
 
 from gateway.errors import ConfigError
 from gateway.event_loop import install_event_loop
+from gateway.logs import logging_config
 from gateway.settings import Settings
 from streams.runtime import metrics
 from streams.runtime.admin import ensure_topics
@@ -57,6 +58,7 @@ def _add_pages(app: faust.App, pipeline: Pipeline) -> None:
             level = {"closed": 0.0, "half_open": 0.5, "open": 1.0}[str(snap.state)]
             metrics.BREAKER_STATE.labels(provider=snap.provider, model=snap.model).set(level)
         metrics.IN_FLIGHT.set(len(pipeline.in_flight))
+        metrics.set_consumer_lag(app.monitor.tp_end_offsets, app.monitor.tp_committed_offsets)
         return web_view.bytes(metrics.render(), content_type="text/plain; version=0.0.4")
 
     @app.page("/status")
@@ -83,5 +85,7 @@ def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
     install_event_loop(settings.event_loop)
     asyncio.run(ensure_topics(bootstrap, topic_specs(settings), replication_factor=settings.replication_factor))
     app, _ = build_worker_app(settings, bootstrap)
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker = faust.Worker(
+        app, loglevel=loglevel, quiet=True, redirect_stdouts=False, logging_config=logging_config(settings.logging)
+    )
     worker.execute_from_commandline()
