@@ -29,7 +29,8 @@ REQUESTS = Counter(
 REJECTIONS = Counter("streamgate_rejections_total", "Rejected requests by code", ["code"], registry=REGISTRY)
 TOKENS = Counter(
     "streamgate_tokens_total",
-    "Tokens accounted by kind (input and output are totals; cached_input, cache_write, reasoning are parts of them)",
+    "Tokens billed by providers, by kind (input and output are totals; cached_input, cache_write and reasoning "
+    "are parts of them); cache hits are not counted",
     ["model", "kind"],
     registry=REGISTRY,
 )
@@ -133,10 +134,11 @@ def observe_usage(usage: UsageEvent, attempt_log: list[tuple[str, str, str]], al
         usage.output_tokens,
         usage.reasoning_tokens,
     )
-    for kind, count in zip(_TOKEN_KINDS, counts, strict=True):
-        if count:
-            TOKENS.labels(model=usage.model, kind=kind).inc(count)
     tenant = tenant_label(usage.tenant, allowed)
+    if not usage.cached:  # a cache hit's tokens were not billed again: they are counted as savings
+        for kind, count in zip(_TOKEN_KINDS, counts, strict=True):
+            if count:
+                TOKENS.labels(model=usage.model, kind=kind).inc(count)
     if usage.cached:
         CACHE_HITS.labels(kind="exact").inc()
         if usage.saved_usd:
