@@ -41,16 +41,30 @@ def _override(value: float | None) -> Rate | None:
     return None if value is None else Rate(Decimal(str(value)))
 
 
-@lru_cache(maxsize=1024)
 def price_of(spec: ModelSpec) -> ListPrice | None:
     """The price of a catalog model: config overrides over the list price; ``None`` when unknown."""
-    listed = listed_price(spec.provider, spec.upstream)
-    overrides = (
-        _override(spec.input_usd_per_mtok),
-        _override(spec.output_usd_per_mtok),
-        _override(spec.cached_input_usd_per_mtok),
-        _override(spec.cache_write_usd_per_mtok),
+    # Keyed on the fields that decide the price: hashing the whole pydantic model costs more than pricing.
+    return _price(
+        spec.provider,
+        spec.upstream,
+        spec.input_usd_per_mtok,
+        spec.output_usd_per_mtok,
+        spec.cached_input_usd_per_mtok,
+        spec.cache_write_usd_per_mtok,
     )
+
+
+@lru_cache(maxsize=1024)
+def _price(
+    provider: str,
+    upstream: str,
+    input_usd: float | None,
+    output_usd: float | None,
+    cached_input_usd: float | None,
+    cache_write_usd: float | None,
+) -> ListPrice | None:
+    listed = listed_price(provider, upstream)
+    overrides = (_override(input_usd), _override(output_usd), _override(cached_input_usd), _override(cache_write_usd))
     if all(o is None for o in overrides):
         return listed
     input_rate = overrides[0] or (listed.input if listed else None)

@@ -129,3 +129,27 @@ def test_a_failed_request_reports_its_error_code_in_both_outputs() -> None:
 def test_latency_is_never_negative_when_clocks_disagree() -> None:
     result, usage = build_outputs(make_settlement(received_ms=9_000), NO_CHARGE, now_ms=8_000)
     assert result.latency_ms == 0.0 and usage.latency_ms == 0.0
+
+
+def test_an_unpriced_answer_has_a_null_cost_and_says_so_in_both_outputs() -> None:
+    settlement = make_settlement(model="retired-model", input_tokens=10, output_tokens=5)
+    result, usage = build_outputs(settlement, charge_of(settlement, SETTINGS), now_ms=2_000)
+    assert usage.cost_usd is None and usage.price_known is False and usage.price_source is None
+    assert result.cost_usd is None and result.price_known is False
+    assert '"cost_usd":null' in usage.model_dump_json()
+
+
+def test_the_token_split_reaches_the_result_and_the_usage_event() -> None:
+    counts = {"input_tokens": 1000, "cached_input_tokens": 400, "output_tokens": 300, "reasoning_tokens": 200}
+    settlement = make_settlement(**counts)
+    result, usage = build_outputs(settlement, charge_of(settlement, SETTINGS), now_ms=2_000)
+    assert result.usage.model_dump() == {**counts, "cache_write_tokens": 0}
+    assert {k: getattr(usage, k) for k in counts} == counts and usage.price_source == SOURCE
+    # 600 x 0.15 + 400 x 0.075 + 300 x 0.60 = 300 micro-USD (reasoning is inside output, not billed twice).
+    assert usage.cost_usd == result.cost_usd == pytest.approx(0.0003, abs=1e-12)
+
+
+def test_provider_counts_beyond_the_totals_are_capped() -> None:
+    settlement = make_settlement(input_tokens=10, cached_input_tokens=50, output_tokens=5, reasoning_tokens=9)
+    charge = charge_of(settlement, SETTINGS)
+    assert (charge.counts.cached_input_tokens, charge.counts.reasoning_tokens) == (10, 5)

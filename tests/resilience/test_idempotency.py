@@ -122,7 +122,10 @@ async def store() -> AsyncIterator[RedisCompletionStore]:
 
 def sample_result() -> ResilientResult:
     link = ChainLink(model="claude-3-5-haiku", provider="anthropic", upstream="claude-3-5-haiku-latest")
-    completion = Completion("anthropic", "claude-3-5-haiku-20241022", "Bonjour", 12, 3, "end_turn")
+    completion = Completion(
+        "anthropic", "claude-3-5-haiku-20241022", "Bonjour", 12, 3, "end_turn", cached_input_tokens=4,
+        cache_write_tokens=2,
+    )
     attempts = [
         Attempt(provider="openai", model="gpt-4o", outcome="provider_unavailable", latency_ms=12.5, status=503),
         Attempt(provider="anthropic", model="claude-3-5-haiku", outcome="ok", latency_ms=80.0),
