@@ -19,9 +19,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.catalog import ModelSpec
-from streams.cli import _parser
-from streams.dev import DevStack
-from streams.usage_command import run_usage
+from streams.cli.main import _parser
+from streams.cli.usage_command import run_usage
+from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for, topic_docs
 from tests.support.gateway import gateway_stack
 from tests.support.kafka import produce

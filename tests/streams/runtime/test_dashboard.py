@@ -6,9 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from streams import metrics
+from streams.runtime import metrics
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DASHBOARD = ROOT / "deploy/grafana/dashboards/streamgate.json"
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from schemas.usage import UsageEvent
-from streams import metrics
+from streams.runtime import metrics
 
 
 def usage(n: int, **fields: Any) -> UsageEvent:
