@@ -124,9 +124,13 @@ def _one_line(exc: ValidationError) -> str:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    command: str = args.command
+    if command == "usage":  # before importing the other commands: they load the worker and both provider SDKs
+        from streams.cli.usage_command import run_usage
+
+        return run_usage(settings, _bootstrap(settings), args)
     import streams.cli.commands as commands
 
-    command: str = args.command
     if command == "worker":
         from streams.runtime.worker import run_worker
 
@@ -166,10 +170,6 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from streams.cli.replay import replay_command
 
         return asyncio.run(replay_command(settings, _bootstrap(settings), args, dev_state=DEV_STATE))
-    if command == "usage":
-        from streams.cli.usage_command import run_usage
-
-        return run_usage(settings, _bootstrap(settings), args)
     found = plugins.discover().get(command)
     if found is not None:
         return found.run(args, settings)

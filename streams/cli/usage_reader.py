@@ -42,14 +42,15 @@ async def read_usage(
         consumer.assign(tps)
         await _start_offsets(consumer, tps, window.start_ms)
         ends = await consumer.end_offsets(tps)
-        remaining = {tp: ends[tp] - await consumer.position(tp) for tp in tps}
+        remaining = {tp: max(0, ends[tp] - await consumer.position(tp)) for tp in tps}
         with tqdm(total=sum(remaining.values()), unit="ev", file=sys.stderr, disable=not progress, desc=topic) as bar:
-            while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-                for tp, batch in (await consumer.getmany(timeout_ms=200, max_records=5000)).items():
+            # The end offsets are a lower bound: read until every partition reached them and a fetch comes back
+            # empty (the embedded broker reports the last batch's base offset + 1 as a partition's end).
+            while True:
+                batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+                for batch in batches.values():
+                    bar.update(len(batch))
                     for record in batch:
-                        if record.offset >= ends[tp]:
-                            continue
-                        bar.update(1)
                         try:
                             event = UsageEvent.model_validate_json(record.value or b"")
                         except ValidationError:
@@ -57,6 +58,8 @@ async def read_usage(
                             continue
                         if window.contains(event.ts_ms):
                             events.append(event)
+                if not batches and all([await consumer.position(tp) >= ends[tp] for tp in tps]):
+                    break
     finally:
         await consumer.stop()
     return events, bad

@@ -93,7 +93,7 @@ async def _run_batch(stack: DevStack, settings: Settings, run: str) -> int:
     letters = await _read_all(stack.bootstrap, topics.dlq, lambda raw: DeadLetter.model_validate_json(raw))
     _print_table(requests, results)
     ours = [u for u in usage if u.request_id.startswith(f"demo-{run}")]
-    total = sum(u.cost_usd for u in ours)
+    total = sum(u.cost_usd or 0.0 for u in ours)  # null: a model without a known price
     print(
         f"\n{len(results)}/{len(requests)} answered in {elapsed:.2f} s; {len(ours)} usage events, "
         f"total cost ${total:.6f}; dead letters: {len(letters)} "
@@ -117,7 +117,7 @@ def _print_table(requests: list[LLMRequest], results: dict[str, LLMResult]) -> N
         print(
             f"{request.id[-14:]:<14} {request.tenant:<7} {r.status:<8} {code:<20} {r.model or '-':<17} "
             f"{'yes' if r.cached else 'no':<6} {r.usage.input_tokens:>5} {r.usage.output_tokens:>5} "
-            f"{r.cost_usd:>10.6f} {r.latency_ms:>6.0f} {r.attempts:>5}"
+            f"{'unpriced' if r.cost_usd is None else f'{r.cost_usd:.6f}':>10} {r.latency_ms:>6.0f} {r.attempts:>5}"
         )
 
 
