@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -226,3 +226,28 @@ def test_admitting_against_limits_takes_the_route_decided_at_screening(settings:
     request = hello(task="extract")
     admission = Books(cascade).admit(request, 1, None, NOW)
     assert admission.reservation is not None and admission.reservation.output_tokens == 200  # both steps
+def _with_unpriced_model(policy: Literal["reject", "reserve"]) -> Settings:
+    from gateway.catalog import DEFAULT_MODELS, ModelSpec
+    from gateway.pricing import PricingSettings
+
+    unpriced = ModelSpec(provider="openai", upstream="ft:private", context_window=8_000)
+    return load_settings(
+        limits=TINY,
+        models={**DEFAULT_MODELS, "private": unpriced},
+        pricing=PricingSettings(unknown_policy=policy, unknown_usd_per_mtok=50.0),
+    )
+
+
+def test_an_unpriced_model_under_a_usd_budget_is_refused_by_the_reject_policy() -> None:
+    books = Books(_with_unpriced_model("reject"))
+    admission = books.admit(hello(model="private"), 11, None, NOW)
+    assert admission.reservation is None and admission.error is not None
+    assert admission.error.code is ErrorCode.PRICE_UNKNOWN and "ft:private" in admission.error.message
+
+
+def test_an_unpriced_model_is_reserved_at_the_configured_rate_by_the_reserve_policy() -> None:
+    books = Books(_with_unpriced_model("reserve"))
+    admission = books.admit(hello(model="private"), 12, None, NOW)
+    assert admission.error is None and admission.reservation is not None
+    # 8 prompt + 100 output tokens at $50 per Mtok (never $0).
+    assert admission.reservation.usd == pytest.approx(108 * 50.0 / 1e6, abs=1e-12)
