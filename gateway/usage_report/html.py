@@ -80,8 +80,9 @@ td.n{text-align:right} tr.total td{font-weight:600;border-top:2px solid #999} fi
 _TABLE_COLUMNS = {
     "requests": "requests", "error_rate": "error %", "cache_hit_rate": "cache hit %", "input_tokens": "input",
     "cached_input_tokens": "cached in", "cache_write_tokens": "cache write", "output_tokens": "output",
-    "reasoning_tokens": "reasoning", "cost_usd": "cost $", "saved_usd": "saved $", "p50_ms": "p50 ms",
-    "p95_ms": "p95 ms", "p99_ms": "p99 ms", "repriced_usd": "repriced $", "reprice_diff_usd": "reprice diff $",
+    "reasoning_tokens": "reasoning", "cost_usd": "cost $", "saved_usd": "saved $", "unpriced": "unpriced",
+    "p50_ms": "p50 ms", "p95_ms": "p95 ms", "p99_ms": "p99 ms", "repriced_usd": "repriced $",
+    "reprice_diff_usd": "reprice diff $",
 }  # fmt: skip
 
 
