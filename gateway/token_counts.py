@@ -38,12 +38,3 @@ class TokenCounts:
     def total(self) -> int:
         """Input plus output tokens (what token limits count)."""
         return self.input_tokens + self.output_tokens
-
-    def __add__(self, other: TokenCounts) -> TokenCounts:
-        return TokenCounts(
-            self.input_tokens + other.input_tokens,
-            self.cached_input_tokens + other.cached_input_tokens,
-            self.cache_write_tokens + other.cache_write_tokens,
-            self.output_tokens + other.output_tokens,
-            self.reasoning_tokens + other.reasoning_tokens,
-        )
