@@ -8,6 +8,7 @@ neither source prices has no price: its cost is unknown (``None``), never 0.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
@@ -112,3 +113,8 @@ def worst_case_usd(
     input_rate = max(price.input.at(prompt), price.cache_write.at(prompt), price.cached_input.at(prompt))
     micro = input_tokens * input_rate + output_tokens * price.output.at(prompt)
     return float((micro / _PER_MTOK).quantize(_QUANTUM))
+
+
+def unpriced_models(models: Mapping[str, ModelSpec]) -> list[str]:
+    """Catalog names whose model has no price (their requests cost ``None``; warn about them at start-up)."""
+    return sorted(name for name, spec in models.items() if price_of(spec) is None)

@@ -82,6 +82,9 @@ BREAKER_STATE = Gauge(
     registry=REGISTRY,
 )
 IN_FLIGHT = Gauge("streamgate_in_flight", "Requests between screen and account in this worker", registry=REGISTRY)
+PRICE_SOURCE = Gauge(
+    "streamgate_price_source_info", "The list-price source in use (value 1)", ["source"], registry=REGISTRY
+)
 CONSUMER_LAG = Gauge(
     "streamgate_consumer_lag_events",
     "Events on this worker's assigned partitions not yet committed, per topic",

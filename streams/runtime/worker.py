@@ -12,6 +12,8 @@ import faust
 from gateway.errors import ConfigError
 from gateway.event_loop import install_event_loop
 from gateway.logs import logging_config
+from gateway.price_source import SOURCE
+from gateway.pricing import unpriced_models
 from gateway.settings import Settings
 from streams.runtime import metrics
 from streams.runtime.admin import ensure_topics
@@ -44,6 +46,9 @@ def topic_specs(settings: Settings) -> list[tuple[str, int]]:
 def build_worker_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Pipeline]:
     """The configured app with every agent, table and web page declared."""
     app = create_app(settings, bootstrap)
+    for name in unpriced_models(settings.models):
+        log.warning("model %r has no known price: its usage events will carry cost_usd null", name)
+    metrics.PRICE_SOURCE.labels(source=SOURCE).set(1)
     services = build_services(settings)
     pipeline = build_pipeline(app, settings, services)
     _add_pages(app, pipeline)

@@ -128,6 +128,7 @@ async def test_usage_events_metrics_and_the_report_agree(
     assert delta(after, before, "streamgate_requests_total", stage="cache", outcome="hit") == 1
     assert delta(after, before, "streamgate_requests_total", stage="complete", outcome="error") == 2
     assert not any(("tenant", "ledger-b") in labels for _, labels in after)
+    assert after[("streamgate_price_source_info", (("source", "genai-prices@0.2.3"),))] == 1
     lag_topics = {dict(labels)["topic"] for name, labels in after if name == "streamgate_consumer_lag_events"}
     assert stack.settings.topics.requests in lag_topics
     assert after[("streamgate_in_flight", ())] >= 0 and any(

@@ -94,3 +94,11 @@ def test_the_reject_policy_refuses_unpriced_models_only_when_a_usd_budget_applie
     assert unpriced_refusal([PRICED, UNPRICED], [free, free], reject) is None
     assert unpriced_refusal([PRICED], [budget], reject) is None
     assert unpriced_refusal([UNPRICED], [budget], PricingSettings(unknown_policy="reserve")) is None
+
+
+def test_unpriced_catalog_models_are_listed_for_the_start_up_warning() -> None:
+    from gateway.catalog import DEFAULT_MODELS
+    from gateway.pricing import unpriced_models
+
+    assert unpriced_models(DEFAULT_MODELS) == []
+    assert unpriced_models({**DEFAULT_MODELS, "private": UNPRICED}) == ["private"]
