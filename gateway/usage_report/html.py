@@ -47,12 +47,13 @@ def _latency_labels() -> list[str]:
     return [f"≤{_ms(edge)}" for edge in LATENCY_EDGES_MS] + [f">{_ms(LATENCY_EDGES_MS[-1])}"]
 
 
-def _charts(data: ChartData) -> list[str]:
+def _charts(data: ChartData, total: dict[str, object]) -> list[str]:
     days = sorted(data.cost_by_day_tenant)
     tenants = sorted({t for per in data.cost_by_day_tenant.values() for t in per})
     cost_series = {t: [float(data.cost_by_day_tenant[d].get(t, 0)) for d in days] for t in tenants}
     latency = bar_chart(
-        "Latency distribution (requests per bucket; upper bound in ms)",
+        f"Latency distribution (requests per bucket, ms): p50 {cell('p50_ms', total['p50_ms'])}, "
+        f"p95 {cell('p95_ms', total['p95_ms'])}, p99 {cell('p99_ms', total['p99_ms'])}",
         _latency_labels(),
         {"requests": [float(c) for c in data.latency_counts]},
         stacked=True,
@@ -114,7 +115,7 @@ def render_html(report: Report, data: ChartData, *, title: str, generated_ms: in
         ("p95 latency", f"{cell('p95_ms', total['p95_ms'])} ms"),
     ]
     card_html = "".join(f'<div class="card">{escape(k)}<b>{escape(v)}</b></div>' for k, v in cards)
-    figures = "".join(f"<figure>{svg}</figure>" for svg in _charts(data))
+    figures = "".join(f"<figure>{svg}</figure>" for svg in _charts(data, total))
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>"
