@@ -48,8 +48,12 @@ def test_the_readme_has_its_two_samples() -> None:
 
 def test_the_readme_sample_loads_and_adds_to_the_defaults(tmp_path: Path) -> None:
     settings = load_text(tmp_path, readme_config_samples()[0])
-    assert set(settings.models) == {*DEFAULT_MODELS, "my-model"}
+    assert set(settings.models) == {*DEFAULT_MODELS, "o3", "my-model"}
     assert settings.models["my-model"].upstream == "gpt-4.1-mini"
+    assert settings.models["o3"].context_window == 200_000  # from the price source: the sample gives none
+    mine = settings.models["my-model"]
+    assert mine.input_usd_per_mtok == 0.35 and mine.output_usd_per_mtok is None  # the rest: list prices
+    assert settings.pricing.unknown_policy == "reserve" and settings.metrics.tenants == {"acme"}
     assert settings.resolve_model_name("fast") == "gpt-4o-mini"
     assert settings.resolve_model_name("best") == "gpt-4o"  # not in the sample's [aliases]
     assert set(settings.limits.tiers) == {"free", "pro"}
