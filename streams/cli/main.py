@@ -128,7 +128,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "usage":  # before importing the other commands: they load the worker and both provider SDKs
         from streams.cli.usage_command import run_usage
 
-        return run_usage(settings, _bootstrap(settings), args)
+        return run_usage(settings, lambda: _bootstrap(settings), args)
     import streams.cli.commands as commands
 
     if command == "worker":

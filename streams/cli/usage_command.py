@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from gateway.settings import Settings
@@ -28,14 +29,14 @@ def add_usage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     usage.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
-def run_usage(settings: Settings, bootstrap: str, args: argparse.Namespace) -> int:
-    """Read, aggregate and print the report."""
+def run_usage(settings: Settings, bootstrap: Callable[[], str], args: argparse.Namespace) -> int:
+    """Check the flags, then read, aggregate and print the report (``bootstrap`` finds the broker)."""
     from streams.cli.usage_reader import read_usage  # aiokafka and tqdm only when the command runs
 
     now_ms = int(time.time() * 1000)
     window = time_range(args.since, args.start, args.end, now_ms)
     by = parse_by(args.by)
-    events, bad = asyncio.run(read_usage(bootstrap, settings.topics.usage, window, progress=not args.no_progress))
+    events, bad = asyncio.run(read_usage(bootstrap(), settings.topics.usage, window, progress=not args.no_progress))
     if bad:
         print(f"streamgate usage: skipped {bad} records that are not usage events", file=sys.stderr)
     report, charts = build_report(events, by, window, reprice_with=settings.models if args.reprice else None)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaConnectionError
 from pydantic import ValidationError
 from tqdm import tqdm
 
+from gateway.errors import BrokerError
 from gateway.usage_report.timerange import TimeRange
 from schemas.usage import UsageEvent
 
@@ -31,8 +34,13 @@ async def read_usage(
     bootstrap: str, topic: str, window: TimeRange, *, progress: bool = True
 ) -> tuple[list[UsageEvent], int]:
     """Every usage event on ``topic`` now whose ``ts_ms`` is in ``window``, and how many records did not parse."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # an unreachable broker is our one line, not theirs
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
+    try:
+        await consumer.start()
+    except KafkaConnectionError as exc:
+        await consumer.stop()
+        raise BrokerError(f"no Kafka broker answers at {bootstrap}") from exc
     events: list[UsageEvent] = []
     bad = 0
     try:

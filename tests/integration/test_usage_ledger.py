@@ -139,7 +139,7 @@ async def test_usage_events_metrics_and_the_report_agree(
     await produce(stack.bootstrap, usage_topic, [json.dumps(events[0]).encode(), json.dumps(events[5]).encode()])
     html = tmp_path / "r.html"
     await asyncio.to_thread(
-        run_usage, stack.settings, stack.bootstrap, usage_args("--format", "csv", "--html", str(html))
+        run_usage, stack.settings, lambda: stack.bootstrap, usage_args("--format", "csv", "--html", str(html))
     )
     rows = {(r["tenant"], r["model"]): r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
     for tenant in ("ledger-a", "ledger-b"):
@@ -158,7 +158,7 @@ async def test_usage_events_metrics_and_the_report_agree(
     models = {**stack.settings.models}
     models["gpt-4o-mini"] = ModelSpec(provider="openai", upstream="gpt-4o-mini", input_usd_per_mtok=0.10)
     repriced = stack.settings.model_copy(update={"models": models})
-    await asyncio.to_thread(run_usage, repriced, stack.bootstrap, usage_args("--format", "csv", "--reprice"))
+    await asyncio.to_thread(run_usage, repriced, lambda: stack.bootstrap, usage_args("--format", "csv", "--reprice"))
     rows = {(r["tenant"], r["model"]): r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
     for tenant in ("ledger-a", "ledger-b"):
         billed = [
