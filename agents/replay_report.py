@@ -55,7 +55,7 @@ def _summary(results: Sequence[LLMResult]) -> SideSummary:
     latencies = [r.latency_ms for r in results]
     return SideSummary(
         requests=len(results),
-        cost_usd=round(sum(r.cost_usd for r in results), 10),
+        cost_usd=round(sum(r.cost_usd or 0.0 for r in results), 10),  # null: an unpriced model
         passed=sum(1 for r in results if r.status == "ok"),
         latency_p50_ms=statistics.median(latencies) if latencies else 0.0,
         latency_mean_ms=statistics.fmean(latencies) if latencies else 0.0,

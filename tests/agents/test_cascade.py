@@ -13,7 +13,6 @@ from agents.judge import judge_answer
 from agents.reserve import plan_estimate
 from gateway.completion import CompletionOutcome
 from gateway.errors import ProviderUnavailable
-from gateway.pricing import cost_usd
 from gateway.providers.base import Completion
 from gateway.resilience.chain import ChainLink
 from gateway.routing.config import OutputCheck
@@ -44,8 +43,8 @@ async def test_a_schema_invalid_cheap_answer_escalates_and_both_steps_are_record
     completer = ScriptedCompleter([answer("gpt-4o-mini", "not json"), answer("gpt-4o", '{"city": "Paris"}')])
     done = await complete_routed(job, completer, SETTINGS, max_request_s=30)
     assert done.status == "ok" and done.parsed == {"city": "Paris"} and done.model == "gpt-4o"
-    mini = cost_usd(SETTINGS.models["gpt-4o-mini"], 100, 20)
-    big = cost_usd(SETTINGS.models["gpt-4o"], 100, 20)
+    mini = 0.000027  # 100 x $0.15 + 20 x $0.60 per Mtok
+    big = 0.00045  # 100 x $2.50 + 20 x $10 per Mtok
     assert [(s.model, s.outcome, s.cost_usd) for s in done.cascade] == [
         ("gpt-4o-mini", "output_invalid", mini),
         ("gpt-4o", "ok", big),
@@ -99,9 +98,10 @@ def test_the_reservation_is_the_sum_of_every_steps_worst_case() -> None:
     both = plan_estimate(request, plan, SETTINGS)
     assert both.worst_case_usd == pytest.approx(sum(e.worst_case_usd for e in single))
     assert both.max_output_tokens == 400 and both.input_tokens == sum(e.input_tokens for e in single)
-    # The gpt-4o step's worst case is its dearest link, claude-sonnet-4 ($3 / $15 per Mtok).
-    sonnet = SETTINGS.models["claude-sonnet-4"]
-    assert single[1].worst_case_usd == pytest.approx(cost_usd(sonnet, single[1].input_tokens, 200))
+    # The gpt-4o step's worst case is its dearest link, claude-sonnet-4: the prompt as cache writes ($3.75 per
+    # Mtok, its dearest input kind) and 200 output at $15.
+    expected = (single[1].input_tokens * 3.75 + 200 * 15.00) / 1e6
+    assert single[1].worst_case_usd == pytest.approx(expected, abs=1e-12)
 
 
 def test_step_keys_are_distinct() -> None:
