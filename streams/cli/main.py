@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from gateway.errors import StreamgateError
 from gateway.settings import Settings, load_settings
 from streams.cli import plugins
-from streams.cli.usage_command import add_usage_parser
+from streams.cli.usage_command import USAGE_HELP, add_usage_arguments
 
 DEV_STATE = Path(".streamgate/dev.json")
 
@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--shadow-topic", default=None, help="shadow results topic (default <results>.shadow)")
     replay.add_argument("--shadow-usage-topic", default=None, help="shadow usage topic (default <usage>.shadow)")
     replay.add_argument("--concurrency", type=int, default=16, help="requests replayed at once")
-    add_usage_parser(sub)
+    add_usage_arguments(command("usage", USAGE_HELP))
     for plugin in plugins.discover().values():
         plugin.add_arguments(command(plugin.name, plugin.help))
     for each in sub.choices.values():  # after the subcommand too; SUPPRESS keeps a value given before it

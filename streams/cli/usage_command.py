@@ -15,15 +15,16 @@ from gateway.usage_report.html import render_html
 from gateway.usage_report.render import render
 from gateway.usage_report.timerange import time_range
 
+USAGE_HELP = "report requests, tokens, cost and latency from the usage topic"
 
-def add_usage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def add_usage_arguments(usage: argparse.ArgumentParser) -> None:
     """The ``usage`` subcommand's flags."""
-    usage = sub.add_parser("usage", help="report requests, tokens, cost and latency from the usage topic")
     usage.add_argument("--since", default=None, help="relative start, e.g. 30m, 1h, 7d")
     usage.add_argument("--from", dest="start", default=None, help="start: ISO 8601 (UTC) or epoch ms")
     usage.add_argument("--to", dest="end", default=None, help="end (exclusive): ISO 8601 (UTC) or epoch ms")
     usage.add_argument("--by", default="tenant,model", help="group by any of tenant,user,task,model")
-    usage.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    usage.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
     usage.add_argument("--reprice", action="store_true", help="recompute every cost at the current price table")
     usage.add_argument("--html", type=Path, default=None, help="also write a self-contained HTML report here")
     usage.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
