@@ -133,7 +133,7 @@ window_s = {window}
 
 
 async def test_a_tenant_budget_holds_across_two_workers(kafka_bootstrap: str, redis_url: str, tmp_path: Path) -> None:
-    text = "shared budget #sim:sleep_ms=2000"
+    text = "shared budget #sim:sleep_ms=6000"  # slow enough that all 200 are screened before one settles
     budget = worst_case_usd(text) * 60.5
     config = write_config(
         tmp_path / "two.toml",
@@ -151,6 +151,8 @@ usd_per_day = {budget!r}
         others = [budget_request("other tenants", f"other-{i}", "x") for i in range(40)]
         await publish(stack, ours + others)
         found = await results_for(stack, [d["id"] for d in ours + others], timeout_s=90)
+        spent = sum(found[d["id"]][0]["cost_usd"] for d in ours)
+        assert 0 < spent <= budget, (spent, budget)
         assert statuses({k: found[k] for k in (d["id"] for d in ours)}) == {"ok": 60, "budget_exhausted": 140}
         assert statuses({k: found[k] for k in (d["id"] for d in others)}) == {"ok": 40}
         assert _both_workers_own_partitions(stack)
