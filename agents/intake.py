@@ -12,6 +12,7 @@ import orjson
 from pydantic import ValidationError
 
 from gateway.errors import StreamgateError
+from gateway.settings import GuardSettings
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
 
@@ -22,18 +23,29 @@ _TOPIC_RE = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
 class InvalidEvent(StreamgateError):
     """An input event that is not a valid request (code ``invalid_request``).
 
-    ``reason`` is a stable, machine-readable word (``empty``, ``not_json``, ``not_object``, ``schema``);
+    ``reason`` is a stable, machine-readable word (``empty``, ``not_json``, ``not_object``, ``schema``,
+    ``too_large``, which carries the code ``payload_too_large`` and the ``limit`` that tripped);
     ``request_id``/``reply_to`` are filled when the event still names them, so the client can be answered.
     """
 
     code = ErrorCode.INVALID_REQUEST
 
-    def __init__(self, reason: str, detail: str, *, request_id: str | None = None, reply_to: str | None = None) -> None:
-        super().__init__(detail)
+    def __init__(
+        self,
+        reason: str,
+        detail: str,
+        *,
+        request_id: str | None = None,
+        reply_to: str | None = None,
+        code: ErrorCode | None = None,
+        limit: str | None = None,
+    ) -> None:
+        super().__init__(detail, code=code)
         self.reason = reason
         self.detail = detail
         self.request_id = request_id
         self.reply_to = reply_to
+        self.limit = limit
 
 
 def parse_request(raw: bytes | None) -> LLMRequest:
@@ -55,6 +67,30 @@ def parse_request(raw: bytes | None) -> LLMRequest:
             request_id=_usable(document.get("id"), _ID_RE),
             reply_to=_usable(document.get("reply_to"), _TOPIC_RE),
         ) from None
+
+
+def check_bounds(request: LLMRequest, raw_size: int, limits: GuardSettings) -> None:
+    """Refuse (:class:`InvalidEvent` ``too_large``) a request too big to carry through the pipeline.
+
+    Checked at intake, before the request is forwarded: an event over ``max_request_bytes`` would not fit in the
+    internal topics' records, and a result echoes ``metadata`` back, so bounding it keeps every result sendable.
+    """
+    if raw_size > limits.max_request_bytes:
+        _too_large(request, f"request is {raw_size} bytes", "max_request_bytes", limits.max_request_bytes)
+    metadata_size = len(orjson.dumps(request.metadata))
+    if metadata_size > limits.max_metadata_bytes:
+        _too_large(request, f"metadata is {metadata_size} bytes", "max_metadata_bytes", limits.max_metadata_bytes)
+
+
+def _too_large(request: LLMRequest, what: str, rule: str, limit: int) -> None:
+    raise InvalidEvent(
+        "too_large",
+        f"{what}; the limit is {limit}",
+        request_id=request.id,
+        reply_to=request.reply_to,
+        code=ErrorCode.PAYLOAD_TOO_LARGE,
+        limit=f"intake.{rule}",
+    )
 
 
 def _summarise(exc: ValidationError) -> str:

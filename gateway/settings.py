@@ -77,6 +77,9 @@ class GuardSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_request_bytes: int = 256 * 1024
+    max_metadata_bytes: int = Field(
+        default=16 * 1024, gt=0, description="JSON bytes of a request's metadata (echoed on its result)."
+    )
     max_messages: int = 200
     max_prompt_chars: int = 200_000
     enabled: tuple[str, ...] = ("size", "response_format")
@@ -178,6 +181,17 @@ class Settings(BaseSettings):
     )
     producer_linger_ms: int = Field(default=2, ge=0)
     producer_max_batch_size: int = Field(default=1024 * 1024, gt=0)
+    producer_max_request_size: int = Field(
+        default=2 * 1024 * 1024,
+        gt=0,
+        description="Largest record batch the producer sends (aiokafka max_request_size).",
+    )
+    max_dead_letter_bytes: int = Field(
+        default=512 * 1024,
+        ge=0,
+        description="Raw bytes of a bad event kept in its dead letter (base64 adds a third); the rest is cut, "
+        "its size and SHA-256 kept. Must leave room under producer_max_request_size.",
+    )
     event_loop: EventLoopKind = Field(
         default="uvloop", description="Event loop of the worker and the simulator: uvloop (C) or asyncio."
     )
@@ -222,6 +236,17 @@ class Settings(BaseSettings):
             raise ConfigError(f"stages: unknown stage(s) {unknown}; known: {sorted(DEFAULT_STAGE_ACTORS)}")
         if bad := {name: n for name, n in self.stages.items() if n < 1}:
             raise ConfigError(f"stages: actors must be >= 1, got {bad}")
+        return self
+
+    @model_validator(mode="after")
+    def _check_record_bounds(self) -> Settings:
+        # A dead letter is its raw bytes in base64 (4/3) plus a few KB of fields; a request travels whole.
+        room = self.producer_max_request_size - 64 * 1024
+        if self.max_dead_letter_bytes * 4 // 3 > room or self.guards.max_request_bytes > room:
+            raise ConfigError(
+                "max_dead_letter_bytes (x4/3) and guards.max_request_bytes must stay 64 KiB under "
+                f"producer_max_request_size ({self.producer_max_request_size})"
+            )
         return self
 
     def stage_actors(self, stage: str) -> int:

@@ -37,7 +37,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_linger_ms=settings.producer_linger_ms,
         producer_max_batch_size=settings.producer_max_batch_size,
-        producer_max_request_size=max(settings.producer_max_batch_size, 2 * 1024 * 1024),
+        producer_max_request_size=max(settings.producer_max_batch_size, settings.producer_max_request_size),
         stream_buffer_maxsize=4096,
         stream_wait_empty=False,
         web_enabled=settings.web_port > 0,

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
+
 log = logging.getLogger(__name__)
 
 
@@ -24,6 +26,9 @@ def after_delivery(
     on_failed: Callable[[BaseException], None] | None = None,
 ) -> None:
     """Run ``on_delivered`` once every future resolved; log (and leave unacked) when a delivery failed.
+
+    Leaving the source unacked is right for a retriable failure (the broker away: the event is replayed); for one
+    that can never succeed (:func:`undeliverable`, a record too large) ``on_failed`` must settle the event.
 
     The callback runs in a copy of the caller's context, so Faust's ``current_event()`` still names the event
     being processed and table writes made in the callback go to that event's partition.
@@ -46,3 +51,16 @@ def after_delivery(
 async def send(topic: Any, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]] | None = None) -> Any:
     """Queue one message on ``topic`` and return the future that resolves when the broker has it."""
     return await topic.send(key=key, value=value, headers=headers)
+
+
+def undeliverable(exc: BaseException) -> bool:
+    """Whether a failed send can never succeed however often it is replayed (the record itself is too large).
+
+    Faust wraps aiokafka's errors (``ProducerSendError`` from ...), so the cause chain is searched.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, MessageSizeTooLargeError | RecordTooLargeError):
+            return True
+        seen = seen.__cause__
+    return False

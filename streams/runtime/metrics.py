@@ -63,6 +63,11 @@ STAGE_LATENCY = Histogram(
 DEAD_LETTERS = Counter(
     "streamgate_dead_letters_total", "Events sent to the dead-letter topic", ["reason"], registry=REGISTRY
 )
+UNDELIVERABLE = Counter(
+    "streamgate_undeliverable_total",
+    "Events acked without a dead letter because not even a minimal one could be sent",
+    registry=REGISTRY,
+)
 SCREENED = Counter("streamgate_screened_total", "Requests screened, by screening plan", ["plan"], registry=REGISTRY)
 DIRECT_SCREENED = Counter(
     "streamgate_direct_screened_total",

@@ -5,9 +5,10 @@ Agents only move events: every decision is a plain function in :mod:`agents` or 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,7 @@ from streams.runtime import metrics
 from streams.runtime.accounting import Accountant
 from streams.runtime.admin import list_topic_names
 from streams.runtime.dead_letters import dead_letter, rejection_for_invalid
-from streams.runtime.delivery import after_delivery, send
+from streams.runtime.delivery import after_delivery, send, undeliverable
 from streams.runtime.direct import direct_position, screens_directly
 from streams.runtime.reply_topics import ReplyGate
 from streams.runtime.services import Services
@@ -110,15 +111,18 @@ async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
     message = event.message
     try:
         request = intake_stage.parse_request(event.value)
+        intake_stage.check_bounds(request, len(event.value), p.settings.guards)
     except intake_stage.InvalidEvent as bad:
         metrics.DEAD_LETTERS.labels(reason=bad.reason).inc()
-        futures = [await send(p.topics.dlq, message.key, dead_letter(message, bad.reason, bad.detail))]
+        letter = dead_letter(message, bad.reason, bad.detail, max_raw_bytes=p.settings.max_dead_letter_bytes)
+        futures = [await send(p.topics.dlq, message.key, letter)]
         answer = rejection_for_invalid(bad)
         if answer is not None:
             reply_to = bad.reply_to if await p.replies.refusal(bad.reply_to) is None else None
             reply = p.topics.reply(reply_to or p.settings.topics.results)
             futures.append(await send(reply, answer[0], answer[1]))
-        after_delivery(futures, event.ack, what=f"dead letter of offset {message.offset}")
+        what = f"dead letter of offset {message.offset}"
+        after_delivery(futures, event.ack, what=what, on_failed=_set_aside_if_undeliverable(p, event, what))
         return
     received = int((message.timestamp or time.time()) * 1000)
     if p.settings.direct_screening and screens_directly(
@@ -133,7 +137,8 @@ async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
         return
     headers = [(RECEIVED_HEADER, str(received).encode())]
     future = await send(p.topics.admit, request.tenant.encode(), event.value, headers=headers)
-    after_delivery([future], event.ack, what=f"request {request.id}")
+    what = f"request {request.id}"
+    after_delivery([future], event.ack, what=what, on_failed=_set_aside_if_undeliverable(p, event, what))
 
 
 async def _or_dead_letter(
@@ -144,10 +149,64 @@ async def _or_dead_letter(
         await handle(p, event)
     except Exception:
         log.exception("%s failed on %s offset %s", stage, event.message.topic, event.message.offset)
-        metrics.DEAD_LETTERS.labels(reason="internal").inc()
-        detail = f"{stage} stage failed; see the worker log"
-        future = await send(p.topics.dlq, event.message.key, dead_letter(event.message, "internal", detail))
-        after_delivery([future], event.ack, what="dead letter")
+        await _set_aside(p, event, "internal", f"{stage} stage failed; see the worker log")
+
+
+async def _set_aside(p: Pipeline, event: Any, reason: str, detail: str, *, minimal: bool = False) -> None:
+    """Dead-letter ``event`` and ack it once the letter is on the broker; never leave it unacked for good.
+
+    The letter keeps at most ``max_dead_letter_bytes`` of the event; if it still cannot be sent, a ``minimal``
+    one (no raw bytes, only size and digest) is tried, and if even that fails the event is logged, counted in
+    ``streamgate_undeliverable_total`` and acked, so its partition's committed offset moves on.
+    """
+    metrics.DEAD_LETTERS.labels(reason=reason).inc()
+    message = event.message
+    limit = 0 if minimal else p.settings.max_dead_letter_bytes
+    try:
+        future = await send(p.topics.dlq, message.key, dead_letter(message, reason, detail, max_raw_bytes=limit))
+    except Exception as exc:
+        _give_up_or_retry(p, event, reason, detail, exc, minimal=minimal)
+        return
+
+    def failed(exc: BaseException) -> None:
+        if undeliverable(exc) or minimal:
+            _give_up_or_retry(p, event, reason, detail, exc, minimal=minimal)
+
+    after_delivery([future], event.ack, what=f"dead letter of offset {message.offset}", on_failed=failed)
+
+
+def _give_up_or_retry(p: Pipeline, event: Any, reason: str, detail: str, exc: BaseException, *, minimal: bool) -> None:
+    if not minimal:
+        _spawn(_set_aside(p, event, reason, detail, minimal=True))
+        return
+    message = event.message
+    log.error(
+        "dropping %s offset %s: not even a minimal dead letter could be sent: %r", message.topic, message.offset, exc
+    )
+    metrics.UNDELIVERABLE.inc()
+    event.ack()
+
+
+_SETTING_ASIDE: set[asyncio.Task[None]] = set()
+"""Dead letters started from delivery callbacks (the loop keeps only weak references to tasks)."""
+
+
+def _spawn(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(work)
+    _SETTING_ASIDE.add(task)
+    task.add_done_callback(_SETTING_ASIDE.discard)
+
+
+def _set_aside_if_undeliverable(p: Pipeline, event: Any, what: str) -> Callable[[BaseException], None]:
+    """An ``on_failed`` for :func:`after_delivery`: a send that can never succeed dead-letters the source event
+    (which is then acked); a retriable failure leaves it unacked, to be replayed."""
+
+    def failed(exc: BaseException) -> None:
+        if undeliverable(exc):
+            detail = f"{what} could not be sent: {type(exc).__name__}"
+            _spawn(_set_aside(p, event, "undeliverable", detail))
+
+    return failed
 
 
 def _stage_agent(p: Pipeline, name: str, spec: StageSpec, source: Any, following: Any | None) -> None:

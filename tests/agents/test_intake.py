@@ -7,7 +7,9 @@ from typing import Any
 import orjson
 import pytest
 
-from agents.intake import InvalidEvent, parse_request
+from agents.intake import InvalidEvent, check_bounds, parse_request
+from gateway.settings import GuardSettings
+from schemas.codes import ErrorCode
 
 VALID: dict[str, Any] = {
     "v": 1,
@@ -86,3 +88,28 @@ def test_many_schema_errors_are_summarised() -> None:
     doc["reply_to"] = "not a topic!"  # an empty `messages` alone is no field error now (`prompt` may stand in)
     bad = invalid(orjson.dumps(doc))
     assert bad.detail.count(";") >= 5 and bad.detail.endswith("more")
+
+
+def refused_bounds(raw: bytes, limits: GuardSettings) -> InvalidEvent:
+    with pytest.raises(InvalidEvent) as caught:
+        check_bounds(parse_request(raw), len(raw), limits)
+    return caught.value
+
+
+def test_metadata_over_its_bound_is_refused_as_payload_too_large_naming_whom_to_answer() -> None:
+    raw = orjson.dumps({**VALID, "metadata": {"blob": "m" * 200}})
+    bad = refused_bounds(raw, GuardSettings(max_metadata_bytes=100))
+    assert bad.reason == "too_large" and bad.code is ErrorCode.PAYLOAD_TOO_LARGE
+    assert bad.limit == "intake.max_metadata_bytes"
+    assert (bad.request_id, bad.reply_to) == ("req-1", "team.results")
+
+
+def test_an_event_over_max_request_bytes_is_refused_at_intake() -> None:
+    raw = orjson.dumps({**VALID, "metadata": {"blob": "m" * 200}})
+    bad = refused_bounds(raw, GuardSettings(max_request_bytes=len(raw) - 1))
+    assert bad.code is ErrorCode.PAYLOAD_TOO_LARGE and bad.limit == "intake.max_request_bytes"
+
+
+def test_a_request_within_the_bounds_passes() -> None:
+    raw = orjson.dumps({**VALID, "metadata": {"blob": "m" * 50}})
+    check_bounds(parse_request(raw), len(raw), GuardSettings(max_metadata_bytes=100))

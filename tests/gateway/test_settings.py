@@ -150,3 +150,9 @@ def test_model_spec_resolves_names_and_aliases() -> None:
     assert settings.resolve_model_name("unknown") is None
     with pytest.raises(ConfigError, match="unknown model 'unknown'"):
         settings.model_spec("unknown")
+
+
+def test_a_dead_letter_bound_that_cannot_fit_a_producer_request_is_refused() -> None:
+    with pytest.raises(ConfigError, match="max_dead_letter_bytes"):
+        Settings(max_dead_letter_bytes=2 * 1024 * 1024)
+    assert Settings().max_dead_letter_bytes * 4 // 3 < Settings().producer_max_request_size

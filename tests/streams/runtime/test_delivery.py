@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from streams.runtime.delivery import after_delivery, send
+from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
+from faust.exceptions import ProducerSendError
+
+from streams.runtime.delivery import after_delivery, send, undeliverable
 
 CURRENT_EVENT: contextvars.ContextVar[str] = contextvars.ContextVar("CURRENT_EVENT", default="none")
 
@@ -110,3 +113,19 @@ async def test_send_queues_on_the_topic_and_returns_its_future() -> None:
 
     assert await send(FakeTopic(), b"k", b"v", [("h", b"1")]) is marker
     assert calls == [{"key": b"k", "value": b"v", "headers": [("h", b"1")]}]
+
+
+def test_a_record_too_large_is_undeliverable_even_wrapped_by_faust() -> None:
+    try:
+        try:
+            raise MessageSizeTooLargeError("3 MB")
+        except MessageSizeTooLargeError as cause:
+            raise ProducerSendError("Error while sending") from cause
+    except ProducerSendError as wrapped:
+        assert undeliverable(wrapped)
+    assert undeliverable(MessageSizeTooLargeError())
+
+
+def test_a_broker_that_went_away_is_retriable_not_undeliverable() -> None:
+    assert not undeliverable(KafkaConnectionError("gone"))
+    assert not undeliverable(ConnectionError("gone"))
