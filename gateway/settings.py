@@ -192,6 +192,9 @@ class Settings(BaseSettings):
         description="Raw bytes of a bad event kept in its dead letter (base64 adds a third); the rest is cut, "
         "its size and SHA-256 kept. Must leave room under producer_max_request_size.",
     )
+    shutdown_timeout_s: float = Field(
+        default=15.0, gt=0, description="A stopping worker exits after this long even if Faust's stop hangs."
+    )
     event_loop: EventLoopKind = Field(
         default="uvloop", description="Event loop of the worker and the simulator: uvloop (C) or asyncio."
     )

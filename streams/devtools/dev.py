@@ -147,8 +147,9 @@ class DevStack:
         proc.kill()
         proc.wait()
 
-    def stop(self, name: str, timeout_s: float = 15.0) -> None:
-        """Stop a process of the stack gracefully (SIGTERM, then SIGKILL)."""
+    def stop(self, name: str, timeout_s: float = 15.0) -> int:
+        """Stop a process of the stack gracefully (SIGTERM, then SIGKILL after ``timeout_s``); its exit status
+        (``-9`` when it had to be killed)."""
         proc = self._procs.pop(name)
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -157,6 +158,11 @@ class DevStack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        return proc.returncode
+
+    def pid(self, name: str) -> int:
+        """The process id of a running process of the stack (``worker-0``, ``simulator``)."""
+        return self._procs[name].pid
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
         command = [sys.executable, "-m", "streams.cli"]

@@ -21,6 +21,7 @@ from streams.runtime.app import create_app
 from streams.runtime.health import add_health_pages
 from streams.runtime.pipeline import Pipeline, build_pipeline
 from streams.runtime.services import build_services
+from streams.runtime.shutdown import BoundedShutdownWorker
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,12 @@ def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
     install_event_loop(settings.event_loop)
     asyncio.run(ensure_topics(bootstrap, topic_specs(settings), replication_factor=settings.replication_factor))
     app, _ = build_worker_app(settings, bootstrap)
-    worker = faust.Worker(
-        app, loglevel=loglevel, quiet=True, redirect_stdouts=False, logging_config=logging_config(settings.logging)
+    worker = BoundedShutdownWorker(
+        app,
+        loglevel=loglevel,
+        quiet=True,
+        redirect_stdouts=False,
+        logging_config=logging_config(settings.logging),
+        shutdown_timeout_s=settings.shutdown_timeout_s,
     )
     worker.execute_from_commandline()

@@ -31,7 +31,9 @@ class FakeMessage:
 def test_a_dead_letter_keeps_the_raw_bytes_key_origin_and_reason() -> None:
     raw = b"\xff\x00 not json at all"
     before = int(time.time() * 1000)
-    letter = DeadLetter.model_validate_json(dead_letter(FakeMessage(raw, key=b"k\x01"), "not_json", "bad byte", max_raw_bytes=LIMIT))
+    letter = DeadLetter.model_validate_json(
+        dead_letter(FakeMessage(raw, key=b"k\x01"), "not_json", "bad byte", max_raw_bytes=LIMIT)
+    )
     assert letter.raw() == raw
     assert letter.key_b64 is not None and base64.b64decode(letter.key_b64) == b"k\x01"
     assert (letter.topic, letter.partition, letter.offset) == ("llm.requests", 3, 1234)

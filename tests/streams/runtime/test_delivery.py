@@ -8,7 +8,6 @@ import logging
 from typing import Any
 
 import pytest
-
 from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
 from faust.exceptions import ProducerSendError
 
