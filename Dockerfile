@@ -18,7 +18,8 @@ COPY agents ./agents
 COPY guards ./guards
 COPY gateway ./gateway
 COPY bench ./bench
-RUN pip install . \
+# guardrails-ai without its openai<3/litellm pins: see pyproject.toml and README "Guards".
+RUN pip install . && pip install --no-deps guardrails-ai==0.11.0 \
     && useradd --create-home --uid 10001 streamgate \
     && mkdir -p /var/lib/streamgate \
     && chown streamgate /var/lib/streamgate

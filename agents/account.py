@@ -147,6 +147,7 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         prompt_name=settlement.prompt_name,
         prompt_version=settlement.prompt_version,
         metadata=request.metadata,
+        guards=settlement.guards,
     )
     usage = UsageEvent(
         request_id=request.id,

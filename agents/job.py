@@ -10,7 +10,7 @@ from gateway.resilience.chain import Route
 from gateway.routing.config import OutputCheck
 from schemas.internal import Reservation, Settlement
 from schemas.request import LLMRequest
-from schemas.result import Attempt, CascadeStep, ErrorInfo, ResultStatus
+from schemas.result import Attempt, CascadeStep, ErrorInfo, GuardVerdict, ResultStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,10 @@ class Job:
     cached: bool = False
     error: ErrorInfo | None = None
     attempt_log: tuple[Attempt, ...] = field(default_factory=tuple)
+    guards: tuple[GuardVerdict, ...] = ()
+    restore: tuple[
+        tuple[str, str], ...
+    ] = ()  # placeholder -> the client's value (pii_restore); never leaves the process
 
     @property
     def finished(self) -> bool:
@@ -114,4 +118,5 @@ class Job:
             cascade=list(self.cascade),
             prompt_name=self.prompt_name,
             prompt_version=self.prompt_version,
+            guards=list(self.guards),
         )

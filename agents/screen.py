@@ -1,9 +1,14 @@
-"""Screen: the request's deadline and the input guards (limits and budgets are applied by the ledger)."""
+"""Screen: the request's deadline and the admission guards (limits and budgets are applied by the ledger).
+
+Content guards (injection, PII, deny rules) ran before admission (:mod:`agents.guarding`); their block, if any,
+arrives here as ``prior``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from agents.guarding import block_error
 from guards.base import Guard, GuardInput
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
@@ -24,12 +29,15 @@ def run_guards(request: LLMRequest, raw_size: int, guards: Sequence[Guard]) -> E
     """The first guard's block as a result error, or ``None`` when every guard lets the request through."""
     subject = GuardInput(request=request, raw_size=raw_size)
     for guard in guards:
-        block = guard.check(subject)
+        block = guard.check(subject).block
         if block is not None:
-            return ErrorInfo(code=block.code, message=block.message, limit=f"{guard.name}.{block.rule}")
+            return block_error(guard.name, block)
     return None
 
 
-def precheck(request: LLMRequest, raw_size: int, guards: Sequence[Guard], now_ms: int) -> ErrorInfo | None:
-    """Everything screening decides before limits: the deadline first, then the guards."""
-    return check_deadline(request, now_ms) or run_guards(request, raw_size, guards)
+def precheck(
+    request: LLMRequest, raw_size: int, guards: Sequence[Guard], now_ms: int, prior: ErrorInfo | None = None
+) -> ErrorInfo | None:
+    """Everything screening decides before limits: the deadline first, then a content guard's block, then the
+    admission guards."""
+    return check_deadline(request, now_ms) or prior or run_guards(request, raw_size, guards)

@@ -24,6 +24,7 @@ from gateway.catalog import DEFAULT_ALIASES, DEFAULT_MODELS, ModelSpec
 from gateway.config_file import OverlaySettingsSource, read_config_file
 from gateway.errors import ConfigError
 from gateway.event_loop import EventLoopKind
+from gateway.guard_policy import GuardPolicy, TenantGuardPolicy
 from gateway.limits.policy import LimitsConfig
 from gateway.pricing import PricingSettings
 from gateway.prompts.config import PromptSplit
@@ -71,8 +72,8 @@ class TopicNames(BaseModel):
         return frozenset({self.requests, self.usage, self.dlq, self.admit, self.settle})
 
 
-class GuardSettings(BaseModel):
-    """Input limits applied by the screen stage."""
+class GuardSettings(GuardPolicy):
+    """Input limits, the guards in force, and the default and per-tenant guard policy (:mod:`gateway.guard_policy`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -82,7 +83,15 @@ class GuardSettings(BaseModel):
     )
     max_messages: int = 200
     max_prompt_chars: int = 200_000
-    enabled: tuple[str, ...] = ("size", "response_format")
+    # PII before injection: the classifier reads placeholders, not random-looking keys and numbers.
+    enabled: tuple[str, ...] = ("size", "response_format", "deny", "pii", "injection", "pii_output")
+    tenants: dict[str, TenantGuardPolicy] = Field(default_factory=dict)
+
+    def policy_for(self, tenant: str) -> GuardPolicy:
+        """The policy of ``tenant``: the defaults with its overrides."""
+        defaults = GuardPolicy.model_validate(self.model_dump(include=set(GuardPolicy.model_fields)))
+        override = self.tenants.get(tenant)
+        return defaults if override is None else override.over(defaults)
 
 
 DEFAULT_STAGE_ACTORS: dict[str, int] = {"cache": 256, "validate": 256}

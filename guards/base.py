@@ -1,20 +1,34 @@
-"""The one interface every input guard implements, and the verdict it returns."""
+"""The one interface every guard implements, what it looks at, and the verdict it returns.
+
+A guard belongs to one stage:
+
+- ``admission``: cheap checks of shape and size, run by the single table-writing screen actor;
+- ``content``: reads the prompt (deny rules, injection, PII), run at intake before admission, never in the screen
+  actor; it may rewrite the request (PII placeholders);
+- ``output``: reads the model's answer before it is cached or delivered; it may rewrite the output.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
+from gateway.guard_policy import GuardPolicy
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
+from schemas.result import GuardAction, GuardVerdict
+
+GuardStage = Literal["admission", "content", "output"]
 
 
 @dataclass(frozen=True, slots=True)
 class GuardInput:
-    """What a guard looks at: the validated request and the size of its event on the wire."""
+    """What a guard looks at: the request, its size on the wire, the tenant's policy and (output stage) the answer."""
 
     request: LLMRequest
     raw_size: int
+    policy: GuardPolicy = field(default_factory=GuardPolicy)
+    output: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,14 +40,45 @@ class Block:
     rule: str
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A guard's decision. ``request``/``output`` are set when the guard rewrote them; ``restore`` maps each
+    placeholder it put in the request to the client's value (used only under ``pii_restore``)."""
+
+    action: GuardAction = "pass"
+    score: float | None = None
+    entities: dict[str, int] | None = None
+    block: Block | None = None
+    request: LLMRequest | None = None
+    output: str | None = None
+    restore: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def blocking(cls, block: Block, *, score: float | None = None, entities: dict[str, int] | None = None) -> Verdict:
+        """A block."""
+        return cls(action="block", block=block, score=score, entities=entities)
+
+    def public(self, guard: str) -> GuardVerdict:
+        """The verdict as the result carries it (counts, never matched text)."""
+        return GuardVerdict(guard=guard, action=self.action, score=self.score, entities=self.entities or None)
+
+
+PASS = Verdict()
+
+
 class Guard(Protocol):
-    """An input guard: pure, synchronous, cheap (it runs in the single-actor screen stage)."""
+    """A guard: pure and synchronous. ``stage`` says where in the pipeline it runs."""
 
     @property
     def name(self) -> str:
-        """The guard's name, used in the ``limit`` field of a refusal (``size.max_prompt_chars``)."""
+        """The guard's name, used in verdicts and in the ``limit`` of a refusal (``size.max_prompt_chars``)."""
         ...
 
-    def check(self, subject: GuardInput) -> Block | None:
-        """``None`` to let the request through, else the :class:`Block`."""
+    @property
+    def stage(self) -> GuardStage:
+        """``admission``, ``content`` or ``output``."""
+        ...
+
+    def check(self, subject: GuardInput) -> Verdict:
+        """The guard's verdict on ``subject``."""
         ...

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from guards.base import Block, GuardInput
+from guards.base import PASS, Block, GuardInput, GuardStage, Verdict
 from schemas.codes import ErrorCode
 
 
@@ -16,19 +16,22 @@ class ResponseFormatGuard:
     """Checks ``response_format`` against the JSON Schema 2020-12 meta-schema."""
 
     name: str = "response_format"
+    stage: GuardStage = "admission"
 
-    def check(self, subject: GuardInput) -> Block | None:
+    def check(self, subject: GuardInput) -> Verdict:
         """Block an invalid schema with ``invalid_request``."""
         schema = subject.request.response_format
         if schema is None:
-            return None
+            return PASS
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "<root>"
-            return Block(
-                code=ErrorCode.INVALID_REQUEST,
-                message=f"response_format is not a valid JSON schema at {where}: {exc.message}",
-                rule="schema",
+            return Verdict.blocking(
+                Block(
+                    code=ErrorCode.INVALID_REQUEST,
+                    message=f"response_format is not a valid JSON schema at {where}: {exc.message}",
+                    rule="schema",
+                )
             )
-        return None
+        return PASS

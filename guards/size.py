@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.settings import GuardSettings
-from guards.base import Block, GuardInput
+from guards.base import PASS, Block, GuardInput, GuardStage, Verdict
 from schemas.codes import ErrorCode
 
 
@@ -15,8 +15,9 @@ class SizeGuard:
 
     limits: GuardSettings
     name: str = "size"
+    stage: GuardStage = "admission"
 
-    def check(self, subject: GuardInput) -> Block | None:
+    def check(self, subject: GuardInput) -> Verdict:
         """Block the first limit the request exceeds."""
         limits, request = self.limits, subject.request
         if subject.raw_size > limits.max_request_bytes:
@@ -26,8 +27,8 @@ class SizeGuard:
         chars = sum(len(m.content) for m in request.messages) + len(request.system or "")
         if chars > limits.max_prompt_chars:
             return _too_large("max_prompt_chars", f"prompt is {chars} characters", limits.max_prompt_chars)
-        return None
+        return PASS
 
 
-def _too_large(rule: str, what: str, limit: int) -> Block:
-    return Block(code=ErrorCode.PAYLOAD_TOO_LARGE, message=f"{what}; the limit is {limit}", rule=rule)
+def _too_large(rule: str, what: str, limit: int) -> Verdict:
+    return Verdict.blocking(Block(code=ErrorCode.PAYLOAD_TOO_LARGE, message=f"{what}; the limit is {limit}", rule=rule))

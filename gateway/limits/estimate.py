@@ -52,7 +52,5 @@ def estimate_request(
         raise ValueError(f"input_margin must be >= 1, got {input_margin}")
     as_mappings = [m if isinstance(m, Mapping) else {"content": m.content} for m in messages]
     input_tokens = math.ceil(count_chat(as_mappings, system) * input_margin)
-    worst = max(
-        worst_case_usd(price_of(spec), input_tokens, max_tokens, unknown_usd_per_mtok) for spec in price_specs
-    )
+    worst = max(worst_case_usd(price_of(spec), input_tokens, max_tokens, unknown_usd_per_mtok) for spec in price_specs)
     return Estimate(input_tokens=input_tokens, max_output_tokens=max_tokens, worst_case_usd=worst)

@@ -176,4 +176,3 @@ def cacheable_system(system: str, model: str) -> bool:
 def _system_blocks(system: str) -> list[dict[str, object]]:
     """The system prompt as one text block marked as a cache breakpoint (it is stable across requests)."""
     return [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
-

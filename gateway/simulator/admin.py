@@ -36,6 +36,11 @@ async def get_stats(request: web.Request) -> web.Response:
     return _json(request.app[STATE_KEY].stats.snapshot())
 
 
+async def get_received(request: web.Request) -> web.Response:
+    """``GET /_sim/received?id=REQUEST_ID``: the bodies of the calls made for one gateway request."""
+    return _json({"bodies": request.app[STATE_KEY].stats.received_for(request.query.get("id", ""))})
+
+
 async def get_faults(request: web.Request) -> web.Response:
     """``GET /_sim/faults``."""
     return _json(request.app[STATE_KEY].faults.snapshot())
@@ -78,6 +83,7 @@ def add_routes(app: web.Application) -> None:
     """Register the admin routes on ``app``."""
     app.router.add_get("/_sim/health", health)
     app.router.add_get("/_sim/stats", get_stats)
+    app.router.add_get("/_sim/received", get_received)
     app.router.add_get("/_sim/faults", get_faults)
     app.router.add_post("/_sim/faults", set_faults)
     app.router.add_delete("/_sim/faults", clear_faults)

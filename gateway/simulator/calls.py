@@ -123,8 +123,10 @@ def _authorized(request: web.Request, flavor: Flavor) -> bool:
 async def _admit(request: web.Request, flavor: Flavor, state: SimState) -> CallContext | web.Response:
     """Parse, count, authenticate, wait, fail: all before the answer. Returns the context or an error."""
     request_id = request.headers.get(REQUEST_ID_HEADER)
+    raw = await request.read()
+    state.stats.record_body(request_id, raw)
     try:
-        body = orjson.loads(await request.read())
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         body = None
     if not isinstance(body, dict):

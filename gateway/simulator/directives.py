@@ -21,6 +21,8 @@ and unparseable values are ignored. Directives are applied on top of any configu
 ``#sim:reasoning=N``        the model "thought" N extra output tokens: OpenAI adds them to ``completion_tokens``
                             and reports ``completion_tokens_details.reasoning_tokens``; Anthropic adds them to
                             ``output_tokens`` (it does not break thinking out)
+``#sim:echo``               answer with the last user message itself (directives removed), e.g. to see what
+                            reached the provider or to have placeholders repeated (OpenAI text replies)
 ==========================  ===========================================================================
 
 Example: ``"Summarise this. #sim:sleep_ms=1500 #sim:no_usage"``.
@@ -52,6 +54,7 @@ class Directives:
     cached_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    echo: bool = False
 
 
 NO_DIRECTIVES = Directives()
@@ -72,7 +75,7 @@ def parse_directives(text: str) -> Directives:
                 fields["retry_after_s"] = max(0.0, float(value))
             elif name in _COUNTS:
                 fields[_COUNTS[name]] = max(0, int(value))
-            elif name in ("hang", "malformed", "bad_json", "no_usage"):
+            elif name in ("hang", "malformed", "bad_json", "no_usage", "echo"):
                 fields[name] = True
         except ValueError:
             continue
@@ -89,6 +92,11 @@ def last_user_text(messages: Any) -> str:
         if isinstance(message, dict) and message.get("role") == "user":
             return content_text(message.get("content"))
     return ""
+
+
+def without_directives(text: str) -> str:
+    """``text`` with every ``#sim:`` directive removed."""
+    return _DIRECTIVE.sub("", text).strip()
 
 
 def directives_for(messages: Any) -> Directives:

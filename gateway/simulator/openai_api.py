@@ -26,6 +26,7 @@ from gateway.simulator.calls import (
     serve_call,
     split_deltas,
 )
+from gateway.simulator.directives import last_user_text, without_directives
 from gateway.tokens import count_text
 
 DEFAULT_MAX_TOKENS = 256
@@ -81,6 +82,8 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
         raise BadRequest("'messages' must be a non-empty array.")
     seed = prompt_seed(ctx.model, messages)
     content, finish, is_json = _content(body, seed, _max_tokens(body), ctx.directives.bad_json)
+    if ctx.directives.echo and not is_json:
+        content, finish = without_directives(last_user_text(messages)), "stop"
     usage = None if ctx.directives.no_usage else _usage(prompt_tokens(messages), count_text(content), ctx)
     head: dict[str, Any] = {"id": new_id("chatcmpl-"), "created": int(time.time()), "model": ctx.model}
     if body.get("stream"):

@@ -1,7 +1,9 @@
 """Call accounting of the simulator: every provider-API HTTP call, and separately the successful ones.
 
 Calls are counted overall, per model and per ``X-Streamgate-Request-Id`` header value (the gateway's
-request id), so an end-to-end test can check how many provider attempts one gateway request made. A call
+request id), so an end-to-end test can check how many provider attempts one gateway request made. The body of
+each call is also kept per request id (``GET /_sim/received?id=...``), so a test can check what a provider was
+sent (e.g. that no PII reached it). A call
 counts as *successful* when the simulator sent a well-formed 200 answer (a ``malformed`` 200 does not count).
 """
 
@@ -11,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 REQUEST_ID_HEADER = "X-Streamgate-Request-Id"
+MAX_BODIES = 5_000
 
 
 class SimStats:
@@ -26,6 +29,7 @@ class SimStats:
         self.ok_per_model: Counter[str] = Counter()
         self._calls_per_request: dict[str, int] = {}
         self._ok_per_request: dict[str, int] = {}
+        self._bodies_per_request: dict[str, list[str]] = {}
 
     def record_call(self, model: str, request_id: str | None) -> None:
         """Count one incoming call (before anything can fail)."""
@@ -33,6 +37,18 @@ class SimStats:
         self.calls_per_model[model] += 1
         if request_id is not None:
             self._bump(self._calls_per_request, request_id)
+
+    def record_body(self, request_id: str | None, body: bytes) -> None:
+        """Keep what one call sent, under its request id."""
+        if request_id is None:
+            return
+        self._bodies_per_request.setdefault(request_id, []).append(body.decode("utf-8", "replace"))
+        if len(self._bodies_per_request) > MAX_BODIES:  # bodies are big: a tighter bound than the counters
+            del self._bodies_per_request[next(iter(self._bodies_per_request))]
+
+    def received_for(self, request_id: str) -> list[str]:
+        """The raw bodies of the calls made with this request id."""
+        return list(self._bodies_per_request.get(request_id, ()))
 
     def record_success(self, model: str, request_id: str | None) -> None:
         """Count one call answered successfully."""
@@ -75,6 +91,7 @@ class SimStats:
         self.ok_per_model.clear()
         self._calls_per_request.clear()
         self._ok_per_request.clear()
+        self._bodies_per_request.clear()
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy of every counter (the body of ``GET /_sim/stats``)."""

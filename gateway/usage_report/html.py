@@ -120,5 +120,5 @@ def render_html(report: Report, data: ChartData, *, title: str, generated_ms: in
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>"
         f"<p>Generated {generated}; grouped by {escape(', '.join(report.by))}; "
-        f"each request counted once.</p><div class=\"cards\">{card_html}</div>{figures}{_table(report)}</body></html>"
+        f'each request counted once.</p><div class="cards">{card_html}</div>{figures}{_table(report)}</body></html>'
     )

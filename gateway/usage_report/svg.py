@@ -92,9 +92,7 @@ def bar_chart(
                 base += value
         label_x = _LEFT + slot * i + slot / 2
         label_y = _TOP + plot_h + 14
-        parts.append(
-            f'<text x="{label_x:.1f}" y="{label_y}" text-anchor="middle">{escape(category[:14])}</text>'
-        )
+        parts.append(f'<text x="{label_x:.1f}" y="{label_y}" text-anchor="middle">{escape(category[:14])}</text>')
     parts.extend(_legend(names))
     parts.append("</svg>")
     return "\n".join(parts)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from agents.screen import check_deadline, precheck, run_guards
 from gateway.settings import GuardSettings, load_settings
-from guards.base import Block, GuardInput
-from guards.registry import build_guards
+from guards.base import PASS, Block, GuardInput, Verdict
+from guards.registry import build_guards, of_stage
 from schemas.codes import ErrorCode
 from tests.support.factories import make_request
 
@@ -21,12 +21,15 @@ class FakeGuard:
     name: str
     blocks: bool = False
     seen: list[GuardInput] = field(default_factory=list)
+    stage: str = "admission"
 
-    def check(self, subject: GuardInput) -> Block | None:
+    def check(self, subject: GuardInput) -> Verdict:
         self.seen.append(subject)
         if self.blocks:
-            return Block(code=ErrorCode.GUARDRAIL_BLOCKED, message=f"{self.name} says no", rule="rule_x")
-        return None
+            return Verdict.blocking(
+                Block(code=ErrorCode.GUARDRAIL_BLOCKED, message=f"{self.name} says no", rule="rule_x")
+            )
+        return PASS
 
 
 def test_no_deadline_never_expires() -> None:
@@ -51,6 +54,7 @@ def test_guards_run_in_order_and_the_first_block_wins() -> None:
     error = run_guards(request, 321, [first, second, third])
     assert error is not None and error.code is ErrorCode.GUARDRAIL_BLOCKED
     assert error.message == "second says no" and error.limit == "second.rule_x"
+    assert error.details == [{"guard": "second", "rule": "rule_x"}]
     assert first.seen == [GuardInput(request=request, raw_size=321)] and len(second.seen) == 1
     assert third.seen == []  # never asked once a guard blocked
 
@@ -73,7 +77,16 @@ def test_precheck_runs_the_guards_when_the_deadline_is_fine() -> None:
 
 
 def test_the_configured_size_guard_names_its_limit() -> None:
-    guards = build_guards(load_settings(guards=GuardSettings(max_prompt_chars=5)))
+    guards = of_stage(build_guards(load_settings(guards=GuardSettings(max_prompt_chars=5))), "admission")
     error = precheck(make_request("this is longer than five"), 100, guards, NOW_MS)
     assert error is not None and error.code is ErrorCode.PAYLOAD_TOO_LARGE
     assert error.limit == "size.max_prompt_chars"
+
+
+def test_a_content_guards_block_comes_before_the_admission_guards() -> None:
+    prior = Block(code=ErrorCode.GUARDRAIL_BLOCKED, message="injection", rule="dan")
+    from agents.guarding import block_error
+
+    guard = FakeGuard("g", blocks=True)
+    error = precheck(make_request(), 10, [guard], NOW_MS, prior=block_error("injection", prior))
+    assert error is not None and error.limit == "injection.dan" and guard.seen == []

@@ -22,28 +22,28 @@ def subject(*texts: str, raw_size: int = 100, system: str | None = None) -> Guar
 
 
 def test_a_request_within_every_limit_passes() -> None:
-    assert GUARD.check(subject("a" * 20, "b" * 20, "c" * 10, raw_size=1_000)) is None
+    assert GUARD.check(subject("a" * 20, "b" * 20, "c" * 10, raw_size=1_000)).block is None
 
 
 def test_too_many_bytes_on_the_wire_is_blocked() -> None:
-    block = GUARD.check(subject("hi", raw_size=1_001))
+    block = GUARD.check(subject("hi", raw_size=1_001)).block
     assert block is not None and block.rule == "max_request_bytes" and block.code is ErrorCode.PAYLOAD_TOO_LARGE
     assert block.message == "request is 1001 bytes; the limit is 1000"
 
 
 def test_too_many_messages_is_blocked() -> None:
-    block = GUARD.check(subject("a", "b", "c", "d"))
+    block = GUARD.check(subject("a", "b", "c", "d")).block
     assert block is not None and block.rule == "max_messages" and "4 messages" in block.message
 
 
 def test_the_prompt_limit_counts_the_system_prompt_too() -> None:
-    assert GUARD.check(subject("a" * 40, system="s" * 10)) is None
-    block = GUARD.check(subject("a" * 40, system="s" * 11))
+    assert GUARD.check(subject("a" * 40, system="s" * 10)).block is None
+    block = GUARD.check(subject("a" * 40, system="s" * 11)).block
     assert block is not None and block.rule == "max_prompt_chars" and "51 characters" in block.message
 
 
 def test_the_first_exceeded_limit_is_reported() -> None:
-    block = GUARD.check(subject("a" * 60, "b", "c", "d", raw_size=5_000))
+    block = GUARD.check(subject("a" * 60, "b", "c", "d", raw_size=5_000)).block
     assert block is not None and block.rule == "max_request_bytes"
 
 
@@ -55,9 +55,9 @@ def test_the_registry_builds_the_enabled_guards_in_order() -> None:
 
 
 def test_an_unknown_guard_name_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"unknown guards \['pii'\]"):
-        build_guards(load_settings(guards=GuardSettings(enabled=("size", "pii"))))
-    assert "pii" not in GUARDS
+    with pytest.raises(ConfigError, match=r"unknown guards \['nope'\]"):
+        build_guards(load_settings(guards=GuardSettings(enabled=("size", "nope"))))
+    assert "nope" not in GUARDS
 
 
 def test_response_format_guard_blocks_an_invalid_schema_and_passes_a_valid_one() -> None:
@@ -72,8 +72,8 @@ def test_response_format_guard_blocks_an_invalid_schema_and_passes_a_valid_one()
         return GuardInput(request=request, raw_size=10)
 
     guard = ResponseFormatGuard()
-    assert guard.check(subject(None)) is None
-    assert guard.check(subject({"type": "object", "properties": {"a": {"type": "integer"}}})) is None
-    block = guard.check(subject({"type": 12}))
+    assert guard.check(subject(None)).block is None
+    assert guard.check(subject({"type": "object", "properties": {"a": {"type": "integer"}}})).block is None
+    block = guard.check(subject({"type": 12})).block
     assert block is not None and block.code == ErrorCode.INVALID_REQUEST and block.rule == "schema"
     assert "type" in block.message

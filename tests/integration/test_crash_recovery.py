@@ -19,7 +19,7 @@ FAST_COMMITS = {"STREAMGATE_COMMIT_INTERVAL_S": "0.2"}
 
 
 async def _kill_with_slow_call_in_flight(stack, slow_ms: int, *, keyed: bool = False):  # type: ignore[no-untyped-def]
-    slow = request(f"take your time #sim:sleep_ms={slow_ms}")
+    slow = request(f"a slow answer please #sim:sleep_ms={slow_ms}")
     fast = [request(f"quick {i}") for i in range(19)]
     # One tenant: one partition (of streamgate.admit, or of llm.requests when keyed by the tenant and screened
     # there directly); the slow request has the lowest offset.

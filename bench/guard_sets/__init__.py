@@ -1,0 +1,1 @@
+"""Authored evaluation sets for the content guards (see README.md here)."""

@@ -1,0 +1,173 @@
+"""Training samples built from the training splits and from authored templates (never from a test split).
+
+- Goal hijacking: an ordinary task from a benign training sample, then an attack from an attack training sample,
+  so an instruction placed after innocent text is learnt as an attack rather than diluted by it.
+- Long benign: two benign training samples joined, so length and a second sentence are not mistaken for an attack.
+- Short benign: the first words of benign training samples and short requests ("rate this", "fix this"), so a
+  prompt with little text is not scored by the intercept and one or two features alone.
+- Trigger-word negatives: innocent questions that use the words attacks use ("ignore", "override", "act as",
+  "system prompt", "jailbreak my phone"), written here as templates.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Sequence
+
+from guards.injection.corpora import Sample
+
+_JOINERS = (" ", "\n", "\n\n", ". ", " -- ", "\n---\n", " Also, ", " P.S. ")
+
+_TRIGGER_TEMPLATES = (
+    "How do I make git ignore {thing}?",
+    "How can I ignore {thing} in my linter config?",
+    "Act as my {role} and ask me five questions about {topic}.",
+    "Can you act as a {role} for a mock session on {topic}?",
+    "Pretend you are a {role} and explain {topic} to a beginner.",
+    "How do I override CSS styles for {thing}?",
+    "How do I override a method in {lang} when {topic} changes?",
+    "What is a system prompt and how does it affect {topic}?",
+    "How should I write a system prompt for a bot that helps with {topic}?",
+    "Ignore the first row of the CSV when you compute {topic}.",
+    "Forget the previous draft; here is the new outline about {topic}.",
+    "Disregard my last message, I meant {topic}.",
+    "Please bypass the cache when you fetch {thing} in {lang}.",
+    "Is it legal to jailbreak my phone to install {thing}?",
+    "How do I reveal hidden files like {thing} on macOS?",
+    "What does 'developer mode' do on an Android phone for {topic}?",
+    "Explain the previous instructions in the recipe: what does 'fold in' mean for {topic}?",
+    "Roleplay a customer who is upset about {topic} so I can practise support replies.",
+    "Print the instructions for setting up {thing} in {lang}.",
+    "How do I decode a base64 string in {lang}?",
+    "Translate 'ignore all errors' into French for a {topic} log message.",
+    "Write a story in which a detective ignores the rules to solve a case about {topic}.",
+    "What are your instructions for returning {thing}?",
+    "How do I reset my password if I forgot {thing}?",
+    "Override the default timeout for {thing} in {lang}: how?",
+    "From now on, please answer in bullet points about {topic}.",
+    "You are now my study buddy: quiz me on {topic}.",
+    "Stop the container and remove {thing}: what is the command?",
+    "How do I disable the safety lock on {thing}?",
+    "Show me your reasoning step by step for {topic}.",
+    # role-play and personas that ask for nothing forbidden
+    "I want you to act as a {role} and help me with {topic}.",
+    "Pretend to be a {role} and give me three tips on {topic}.",
+    "Imagine you are a {role}: what would you say about {topic}?",
+    "Play the role of a {role} in a short dialogue about {topic}.",
+    # support questions with attack-like words
+    "Please disregard the duplicate request I sent about {thing}.",
+    "Ignore my previous message, the right order number is {n}.",
+    "Is my data safe if I store {thing} in my account?",
+    "Can you show me the settings page for {thing}?",
+    "What are the rules for returning {thing} after {n} days?",
+    "Is it safe to disable the filter on {thing}?",
+    "My order {n} was charged twice, can you check {topic}?",
+    "How do I change the system language of {thing}?",
+    # other languages (the corpora's attacks are multilingual, their benign prompts mostly English)
+    "Bitte ignorieren Sie meine letzte Nachricht zu {thing}, die Nummer ist {n}.",
+    "Können Sie mir bei {topic} helfen? Vergessen Sie die alte Anfrage.",
+    "Merci d'ignorer mon message précédent, la commande est {n}.",
+    "Pouvez-vous jouer le rôle d'un {role} pour m'aider avec {topic} ?",
+    "Por favor ignora mi mensaje anterior, el pedido correcto es {n}.",
+    "¿Puedes actuar como un {role} y explicarme {topic}?",
+    "Per favore ignora la mia email precedente sull'ordine {n}.",
+    "Puoi mostrarmi come funziona {thing}?",
+    "Por favor, ignore o e-mail anterior, o número do pedido é {n}.",
+)
+_FILLERS = {
+    "thing": (
+        "a folder",
+        "node_modules",
+        "the build directory",
+        "*.log files",
+        "a button",
+        "the navbar",
+        "my old router",
+        "the config file",
+        "an extension",
+        "my account",
+        "dotfiles",
+        "the test fixtures",
+    ),
+    "role": ("interviewer", "tutor", "Linux terminal", "travel agent", "debate partner", "French teacher", "coach"),
+    "topic": (
+        "Python decorators",
+        "a refund request",
+        "Kubernetes networking",
+        "the French revolution",
+        "a job interview",
+        "tax deductions",
+        "unit testing",
+        "photosynthesis",
+        "my late delivery",
+        "SQL joins",
+    ),
+    "lang": ("Python", "Java", "TypeScript", "Go", "Rust", "bash"),
+    "n": ("5591", "48213", "10293", "77", "3", "A-1234", "2024-0042"),
+}
+
+
+def trigger_negatives(rng: random.Random, per_template: int = 12) -> list[Sample]:
+    """Innocent questions that use attack words, ``per_template`` fillings of each template."""
+    samples = []
+    for template in _TRIGGER_TEMPLATES:
+        for _ in range(per_template):
+            filled = template.format(**{key: rng.choice(values) for key, values in _FILLERS.items()})
+            samples.append(Sample(filled, 0, "authored", "train", "trigger_word"))
+    return samples
+
+
+def hijacks(benign: Sequence[Sample], attacks: Sequence[Sample], rng: random.Random, count: int) -> list[Sample]:
+    """``count`` benign tasks each followed by a short attack."""
+    short = [a for a in attacks if len(a.text) < 400]
+    return [
+        Sample(
+            rng.choice(benign).text + rng.choice(_JOINERS) + rng.choice(short).text, 1, "authored", "train", "hijack"
+        )
+        for _ in range(count)
+    ]
+
+
+def long_benign(benign: Sequence[Sample], rng: random.Random, count: int) -> list[Sample]:
+    """``count`` pairs of benign samples joined."""
+    pairs = itertools.islice(((rng.choice(benign), rng.choice(benign)) for _ in itertools.count()), count)
+    return [Sample(a.text + rng.choice(_JOINERS) + b.text, 0, "authored", "train", "long_benign") for a, b in pairs]
+
+
+_SHORT_VERBS = (
+    "rate",
+    "summarise",
+    "summarize",
+    "translate",
+    "fix",
+    "explain",
+    "check",
+    "review",
+    "shorten",
+    "rewrite",
+    "classify",
+    "answer",
+    "describe",
+    "list",
+    "compare",
+    "format",
+    "proofread",
+    "continue",
+    "test",
+    "try",
+)
+_SHORT_TAILS = ("this", "this badly", "it", "the text", "the following", "this for me", "please", "again", "this one")
+
+
+def short_benign(benign: Sequence[Sample], rng: random.Random, count: int) -> list[Sample]:
+    """``count`` short benign prompts: prefixes of benign samples and two- or three-word requests."""
+    samples = []
+    for i in range(count):
+        if i % 2:
+            words = rng.choice(benign).text.split()
+            text = " ".join(words[: rng.randint(1, 4)])
+        else:
+            text = f"{rng.choice(_SHORT_VERBS)} {rng.choice(_SHORT_TAILS)}"
+        samples.append(Sample(text, 0, "authored", "train", "short_benign"))
+    return samples

@@ -1,0 +1,126 @@
+"""Train the injection classifier offline: ``streamgate guards train`` (or ``python -m guards.injection.train``).
+
+Fits on the ``train`` splits plus samples built from them (:mod:`guards.injection.augment`), calibrates the
+threshold on the ``validation`` splits, reports every held-out ``test`` split, and writes the artefact. Nothing
+from a ``test`` split (nor any text equal to one) enters training. Deterministic: a fixed seed and sorted inputs.
+Needs the ``train`` extra (scikit-learn, pyarrow and the corpus packages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from guards.injection import augment
+from guards.injection.corpora import Sample, all_samples
+from guards.injection.features import features, normalise
+from guards.injection.model import DEFAULT_MODEL, InjectionModel
+
+SEED = 11
+MAX_FEATURES = 100_000
+C = 4.0
+VALIDATION_FPR = 0.01
+
+
+def split_samples(samples: Sequence[Sample]) -> tuple[list[Sample], list[Sample], list[Sample]]:
+    """``(train, validation, test)``; a training or validation text equal to any test text is dropped."""
+    test = [s for s in samples if s.split == "test"]
+    held_out = {normalise(s.text) for s in test}
+    kept = [s for s in samples if s.split != "test" and normalise(s.text) not in held_out]
+    return [s for s in kept if s.split == "train"], [s for s in kept if s.split == "validation"], test
+
+
+def build_training_set(train: Sequence[Sample], rng: random.Random) -> list[Sample]:
+    """The training split plus hijack, long-benign and trigger-word samples built from it."""
+    benign = [s for s in train if s.label == 0]
+    attacks = [s for s in train if s.label == 1]
+    return [
+        *train,
+        *augment.hijacks(benign, attacks, rng, 3000),
+        *augment.long_benign(benign, rng, 2000),
+        *augment.trigger_negatives(rng),
+        *augment.short_benign(benign, rng, 1500),
+    ]
+
+
+def fit(training: Sequence[Sample]) -> InjectionModel:
+    """TF-IDF + logistic regression, exported to an :class:`InjectionModel` (threshold 0.5 until calibrated)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    # Sorted: max_features breaks frequency ties by first appearance, and a set's order changes with the hash seed.
+    vectorizer = TfidfVectorizer(analyzer=_sorted_features, binary=True, min_df=2, max_features=MAX_FEATURES)
+    matrix = vectorizer.fit_transform([s.text for s in training])
+    classifier = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=SEED)
+    classifier.fit(matrix, [s.label for s in training])
+    names = vectorizer.get_feature_names_out()
+    weights = {
+        str(name): (float(idf), float(coef))
+        for name, idf, coef in zip(names, vectorizer.idf_, classifier.coef_[0], strict=True)
+    }
+    return InjectionModel(weights, float(classifier.intercept_[0]), 0.5)
+
+
+def _sorted_features(text: str) -> list[str]:
+    return sorted(features(text))
+
+
+def calibrate(model: InjectionModel, validation: Sequence[Sample], fpr: float) -> float:
+    """The lowest threshold whose false-positive rate on the benign validation samples is at most ``fpr``."""
+    benign = sorted((model.score(s.text) for s in validation if s.label == 0), reverse=True)
+    allowed = int(fpr * len(benign))
+    return min(0.99, max(0.5, benign[allowed] + 1e-6)) if benign else 0.5
+
+
+def rates(model: InjectionModel, samples: Sequence[Sample], threshold: float) -> dict[str, Any]:
+    """TPR on the attacks and FPR on the benign samples of ``samples``."""
+    scores = [(model.score(s.text), s.label) for s in samples]
+    attacks = [p for p, label in scores if label == 1]
+    benign = [p for p, label in scores if label == 0]
+    return {
+        "attacks": len(attacks),
+        "tpr": round(sum(p >= threshold for p in attacks) / len(attacks), 4) if attacks else None,
+        "benign": len(benign),
+        "fpr": round(sum(p >= threshold for p in benign) / len(benign), 4) if benign else None,
+    }
+
+
+def train(output: Path = DEFAULT_MODEL) -> InjectionModel:
+    """Fit, calibrate, measure and save; returns the saved model."""
+    rng = random.Random(SEED)
+    train_split, validation, test = split_samples(all_samples())
+    model = fit(build_training_set(train_split, rng))
+    validation = [*validation, *augment.trigger_negatives(random.Random(SEED + 1), per_template=4)]
+    threshold = calibrate(model, validation, VALIDATION_FPR)
+    report: dict[str, Any] = {"threshold": round(threshold, 4), "validation": rates(model, validation, threshold)}
+    for corpus in sorted({s.corpus for s in test}):
+        report[f"test.{corpus}"] = rates(model, [s for s in test if s.corpus == corpus], threshold)
+    info = {
+        "trained_on": "train splits of slabs, neuralchemy (core), yanis (80%) + samples built from them",
+        "calibrated_on": f"validation splits, benign FPR <= {VALIDATION_FPR}",
+        "features": len(model.weights),
+        "report": report,
+    }
+    final = InjectionModel(model.weights, model.intercept, threshold, info)
+    final.save(output)
+    return final
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``--output PATH`` (default: the committed artefact)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--output", type=Path, default=DEFAULT_MODEL)
+    args = parser.parse_args(argv)
+    model = train(args.output)
+    for name, figures in model.info["report"].items():
+        print(f"{name:>20}: {figures}")
+    print(f"wrote {args.output} ({len(model.weights)} features)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
