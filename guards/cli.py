@@ -16,7 +16,7 @@ class GuardsCommand:
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """The action, its path and options."""
-        parser.add_argument("action", choices=["train", "eval", "bench", "export-tests"])
+        parser.add_argument("action", choices=["train", "eval", "bench", "export-tests"], help="what to do")
         parser.add_argument("path", nargs="?", type=Path, help="eval: FILE.jsonl; export-tests: DIR; train: output")
         parser.add_argument("--guard", default="injection", choices=["injection", "pii"], help="eval: which guard")
         parser.add_argument("--threshold", type=float, default=None, help="eval: default, the model's calibrated")
