@@ -22,10 +22,12 @@ class Charge:
     input_tokens: int
     output_tokens: int
     usd: float
+    saved_usd: float = 0.0
 
 
 def charge_of(settlement: Settlement, settings: Settings) -> Charge:
-    """Tokens and cost: the provider's counts when reported, else the model's encoding's; cache hits cost nothing."""
+    """Tokens and cost: the provider's counts when reported, else the model's encoding's; cache hits cost nothing and
+    save what the same tokens would have cost at the model's prices."""
     if settlement.cascade and not settlement.cached:
         # Every step was paid for, each on its own model, even when no step's answer passed in the end.
         usd = round(sum(step.cost_usd for step in settlement.cascade), 10)
@@ -42,9 +44,12 @@ def charge_of(settlement: Settlement, settings: Settings) -> Charge:
     output_tokens = settlement.output_tokens
     if output_tokens is None:
         output_tokens = counter.text(settlement.output)
-    if settlement.cached or spec is None:
+    if spec is None:
         return Charge(input_tokens, output_tokens, 0.0)
-    return Charge(input_tokens, output_tokens, cost_usd(spec, input_tokens, output_tokens))
+    priced = cost_usd(spec, input_tokens, output_tokens)
+    if settlement.cached:
+        return Charge(input_tokens, output_tokens, 0.0, saved_usd=priced)
+    return Charge(input_tokens, output_tokens, priced)
 
 
 def provider_attempts(settlement: Settlement) -> int:
@@ -67,6 +72,9 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         usage=TokenUsage(input_tokens=charge.input_tokens, output_tokens=charge.output_tokens),
         cost_usd=charge.usd,
         cached=settlement.cached,
+        cache_hit=settlement.cache_hit,
+        cache_similarity=settlement.cache_similarity,
+        coalesced=settlement.coalesced,
         error=settlement.error,
         latency_ms=latency_ms,
         attempts=attempts,
@@ -89,6 +97,9 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         output_tokens=charge.output_tokens,
         cost_usd=charge.usd,
         cached=settlement.cached,
+        cache_hit=settlement.cache_hit,
+        coalesced=settlement.coalesced,
+        saved_usd=charge.saved_usd,
         latency_ms=latency_ms,
         attempts=attempts,
         ts_ms=now_ms,

@@ -78,6 +78,14 @@ class LLMResult(BaseModel):
     usage: TokenUsage = Field(default_factory=TokenUsage)
     cost_usd: float = 0.0
     cached: bool = False
+    cache_hit: Literal["exact", "semantic"] | None = Field(
+        default=None, description="How a cached answer was found; null when the answer is fresh."
+    )
+    cache_similarity: float | None = Field(default=None, description="Cosine similarity of a semantic hit.")
+    coalesced: bool = Field(
+        default=False,
+        description="Answered from the provider call of a concurrent identical request (cache_hit 'exact', cost 0).",
+    )
     error: ErrorInfo | None = None
     latency_ms: float = 0.0
     attempts: int = Field(default=0, description="Provider attempts made (0 for cache hits and rejections).")

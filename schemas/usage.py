@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.result import ResultStatus
 
@@ -27,6 +27,9 @@ class UsageEvent(BaseModel):
     output_tokens: int
     cost_usd: float
     cached: bool
+    cache_hit: Literal["exact", "semantic"] | None = None
+    coalesced: bool = False
+    saved_usd: float = Field(default=0.0, description="What a cache hit would have cost at the model's prices.")
     latency_ms: float
     attempts: int
     ts_ms: int

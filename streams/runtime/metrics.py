@@ -39,6 +39,10 @@ BREAKER_STATE = Gauge(
     ["provider", "model"],
     registry=REGISTRY,
 )
+CACHE_HITS = Counter("streamgate_cache_hits_total", "Answers served from the cache, by kind", ["kind"], registry=REGISTRY)
+CACHE_ERRORS = Counter(
+    "streamgate_cache_errors_total", "Cache operations that failed (the cache was bypassed)", ["op"], registry=REGISTRY
+)
 IN_FLIGHT = Gauge("streamgate_in_flight", "Requests between screen and account in this worker", registry=REGISTRY)
 
 
@@ -46,6 +50,8 @@ def observe_result(result: LLMResult, tenant: str) -> None:
     """Count one emitted result."""
     code = result.error.code.value if result.error else ""
     RESULTS.labels(status=result.status, code=code, cached=str(result.cached).lower()).inc()
+    if result.cache_hit is not None:
+        CACHE_HITS.labels(kind="coalesced" if result.coalesced else result.cache_hit).inc()
     LATENCY.labels(status=result.status).observe(result.latency_ms / 1000.0)
     if result.model:
         TOKENS.labels(model=result.model, direction="input").inc(result.usage.input_tokens)

@@ -45,9 +45,19 @@ def test_one_missing_count_is_filled_in_and_the_other_kept() -> None:
     assert (charge.input_tokens, charge.output_tokens) == (77, 2)
 
 
-def test_a_cache_hit_counts_tokens_but_costs_nothing() -> None:
+def test_a_cache_hit_counts_tokens_costs_nothing_and_saves_what_they_would_cost() -> None:
     charge = charge_of(make_settlement(input_tokens=100, output_tokens=50, cached=True), SETTINGS)
-    assert charge == Charge(100, 50, 0.0)
+    fresh = charge_of(make_settlement(input_tokens=100, output_tokens=50), SETTINGS)
+    assert charge == Charge(100, 50, 0.0, saved_usd=fresh.usd) and fresh.usd > 0 and fresh.saved_usd == 0.0
+
+
+def test_the_usage_event_of_a_hit_carries_its_kind_and_saving() -> None:
+    settlement = make_settlement(input_tokens=100, output_tokens=50, cached=True).model_copy(
+        update={"cache_hit": "semantic", "cache_similarity": 0.93}
+    )
+    result, usage = build_outputs(settlement, charge_of(settlement, SETTINGS), now_ms=10**13)
+    assert (result.cached, result.cache_hit, result.cache_similarity, result.cost_usd) == (True, "semantic", 0.93, 0.0)
+    assert (usage.cache_hit, usage.cost_usd) == ("semantic", 0.0) and usage.saved_usd > 0
 
 
 @pytest.mark.parametrize(
