@@ -39,7 +39,9 @@ BREAKER_STATE = Gauge(
     ["provider", "model"],
     registry=REGISTRY,
 )
-CACHE_HITS = Counter("streamgate_cache_hits_total", "Answers served from the cache, by kind", ["kind"], registry=REGISTRY)
+CACHE_HITS = Counter(
+    "streamgate_cache_hits_total", "Answers served from the cache, by kind", ["kind"], registry=REGISTRY
+)
 CACHE_ERRORS = Counter(
     "streamgate_cache_errors_total", "Cache operations that failed (the cache was bypassed)", ["op"], registry=REGISTRY
 )

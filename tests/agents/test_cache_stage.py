@@ -151,9 +151,7 @@ async def test_remember_uses_the_requests_ttl_or_the_default(
     assert default - 10 <= await redis_client.ttl(cache_key(without, SETTINGS)) <= default
 
 
-async def test_bypass_neither_writes_nor_reads(
-    cache: Caches, redis_client: aioredis.Redis, written: list[str]
-) -> None:
+async def test_bypass_neither_writes_nor_reads(cache: Caches, redis_client: aioredis.Redis, written: list[str]) -> None:
     request = unique_request(cache={"mode": "bypass"})
     key = cache_key(request, SETTINGS)
     written.append(key)
@@ -192,9 +190,7 @@ async def test_a_finished_job_is_not_looked_up(cache: Caches, written: list[str]
     assert await lookup(refused, cache, SETTINGS) is refused
 
 
-async def test_an_unreadable_entry_is_a_miss(
-    cache: Caches, redis_client: aioredis.Redis, written: list[str]
-) -> None:
+async def test_an_unreadable_entry_is_a_miss(cache: Caches, redis_client: aioredis.Redis, written: list[str]) -> None:
     request = unique_request()
     key = cache_key(request, SETTINGS)
     written.append(key)
