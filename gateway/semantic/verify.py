@@ -154,10 +154,10 @@ def analyse(text: str) -> Question:
     return Question(
         words=words,
         negations=sum(1 for w in words if w in NEGATIONS),
-        numbers=frozenset(w for w in words if any(c.isdigit() for c in w) or w in _NUMBER_WORDS or w in "£$€%"),
+        numbers=frozenset(_as_number(w) for w in words if _is_number(w)),
         names=names,
         quantifiers=frozenset(w for w in words if w in QUANTIFIERS),
-        content=frozenset(_stem(w) for w in words if w not in STOPWORDS and w not in NEGATIONS),
+        content=frozenset(w for w in words if w not in STOPWORDS and w not in NEGATIONS and not _is_number(w)),
         roles=frozenset(_roles(words)),
     )
 
@@ -175,14 +175,14 @@ def verify(cached: str, query: str, similarity: float, *, restructured_threshold
         return Verdict(False, "entity")
     if _opposed(a.words, b.words):
         return Verdict(False, "antonym")
-    if a.roles != b.roles and a.content == b.content:
+    if _swapped(a.roles, b.roles) or (a.roles != b.roles and a.content == b.content):
         return Verdict(False, "role_swap")
     only_a, only_b = _unmatched(a.content, b.content), _unmatched(b.content, a.content)
     if not only_a and not only_b:
         return Verdict(True)
     if not only_a or not only_b:
         return Verdict(False, "added_qualifier")
-    if max(len(only_a), len(only_b)) <= 2:
+    if min(len(only_a), len(only_b)) <= 1 or max(len(only_a), len(only_b)) <= 2:
         return Verdict(False, "substitution")
     if similarity < restructured_threshold:
         return Verdict(False, "restructured_below_threshold")
@@ -200,6 +200,12 @@ def _words(text: str) -> list[str]:
         words.append(token)
     # "non-members" / "self-employed" were split on the hyphen: keep the prefix as its own word ("non", "self").
     return [w for w in words if w != "-"]
+
+
+def _swapped(a: frozenset[tuple[str, str]], b: frozenset[tuple[str, str]]) -> bool:
+    """Whether a word follows one preposition on one side and another preposition on the other."""
+    governed_a = {word: prep for prep, word in a}
+    return any(word in governed_a and governed_a[word] != prep and (prep, word) not in a for prep, word in b)
 
 
 def _roles(words: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -240,23 +246,47 @@ def _opposed(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ies", "es", "ed", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in ("ingly", "edly", "ly", "ing", "es", "ed", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix) and not word.endswith("ss"):
             return word[: -len(suffix)]
     return word
 
 
+_DIGITS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14",
+    "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19", "twenty": "20",
+    "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "percent": "%",
+}  # fmt: skip
+
+
+def _is_number(word: str) -> bool:
+    return any(c.isdigit() for c in word) or word in _NUMBER_WORDS or word in _DIGITS or word in "£$€%"
+
+
+def _as_number(word: str) -> str:
+    """One spelling per number, day and unit: "fifteen" -> "15", "sundays" -> "sunday", "15%" -> "15 %"."""
+    word = _DIGITS.get(word, word)
+    if word.endswith("days") and word[:-1] in _NUMBER_WORDS:
+        return word[:-1]
+    return word.replace("%", "") if word.endswith("%") and word[:-1].isdigit() else word
+
+
 def _unmatched(words: frozenset[str], other: frozenset[str]) -> set[str]:
-    """Content words of one side with no exact, synonym or one-typo counterpart on the other."""
+    """Content words of one side with no same-stem, synonym or one-typo counterpart on the other."""
+    other_stems = {_stem(o) for o in other}
     missing = set()
     for word in words - other:
-        if word in FILLERS:
+        stem = _stem(word)
+        if word in FILLERS or stem in other_stems:
             continue
-        if _SYNONYMS.get(word, frozenset()) & other:
+        if _SYNONYMS.get(stem, frozenset()) & other_stems:
             continue
-        if len(word) >= 5 and any(_one_edit(word, o) for o in other if abs(len(o) - len(word)) <= 1):
+        if len(word) >= 5 and any(_one_edit(word, o) for o in other if abs(len(o) - len(word)) <= 1 and len(o) >= 5):
             continue
-        missing.add(word)
+        missing.add(stem)
     return missing
 
 
