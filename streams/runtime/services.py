@@ -20,7 +20,7 @@ from gateway.semantic.embedder import MiniLMEmbedder
 from gateway.semantic.service import SemanticCache
 from gateway.semantic.store import SemanticStore
 from gateway.settings import Settings
-from streams import metrics
+from streams.runtime import metrics
 
 
 @dataclass

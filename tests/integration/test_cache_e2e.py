@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from bench import probe
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for, topic_docs
 from tests.support.gateway import gateway_stack, simulator_stats
 

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from bench import probe
-from streams.dev import DevStack
+from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for
 from tests.support.gateway import gateway_stack
 from tests.support.redis import StoppableRedis
