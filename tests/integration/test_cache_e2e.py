@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def calls_for(stack: DevStack, ids: list[str]) -> int:
 
 
 async def test_fifty_identical_concurrent_misses_make_one_provider_call(cache_stack: DevStack, tmp_path: Path) -> None:
-    docs = [request(f"stampede {tmp_path.name}", cache={"mode": "default"}) for _ in range(50)]
+    text = f"stampede {uuid.uuid4().hex}"  # never asked before (Redis outlives test runs)
+    docs = [request(text, cache={"mode": "default"}) for _ in range(50)]
     ids = [d["id"] for d in docs]
     await publish(cache_stack, docs)
     found = await results_for(cache_stack, ids)
@@ -60,7 +62,7 @@ async def test_fifty_identical_concurrent_misses_make_one_provider_call(cache_st
 
 
 async def test_semantic_hits_refusals_and_the_rebuild_after_a_restart(cache_stack: DevStack, tmp_path: Path) -> None:
-    tag = tmp_path.name[-6:]
+    tag = uuid.uuid4().hex[:6]
     first = request(f"How do I cancel my mobile contract {tag}?", tenant="sem", cache={"mode": "default"})
     await publish(cache_stack, [first])
     assert (await results_for(cache_stack, [first["id"]]))[first["id"]][0]["cached"] is False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,7 +35,7 @@ async def test_requests_are_answered_while_redis_is_down_and_the_cache_recovers(
     kafka_bootstrap: str, own_redis: StoppableRedis, tmp_path: Path
 ) -> None:
     with gateway_stack(kafka_bootstrap, own_redis.url, tmp_path) as stack:
-        text = f"redis restarts {tmp_path.name}"
+        text = f"redis restarts {uuid.uuid4().hex}"
         assert (await ask(stack, text))["cached"] is False
         assert (await ask(stack, text))["cache_hit"] == "exact"
         own_redis.stop()
