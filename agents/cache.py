@@ -165,25 +165,34 @@ async def lookup(job: Job, caches: Caches, settings: Settings) -> Job:
             await _safely(caches, lambda: semantic.forget(request.tenant, match.key), None)
     if settings.cache.coalesce:
         return await _lead_or_follow(job, caches, settings, key)
-    await caches.exact.count_hit(request.tenant, None, 0.0)
+    caches.exact.count_hit(request.tenant, None, 0.0)
     return job
 
 
+LEADS_AWAITED = 2  # a follower waits for at most this many leaders before calling on its own
+
+
 async def _lead_or_follow(job: Job, caches: Caches, settings: Settings, key: str) -> Job:
-    """Lead the key's provider call, or wait for its leader's answer (taking over if the leader failed)."""
+    """Lead the key's provider call, or wait for its leader's answer.
+
+    When a leader fails, one follower takes the lead and the rest wait for it; after ``LEADS_AWAITED`` failed
+    leaders (a provider that keeps failing) followers call on their own, in parallel, rather than one at a time.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.resilience.max_request_s
-    while True:
+    for _ in range(LEADS_AWAITED):
         pending = caches.flights.follow_or_lead(key)
         if pending is None:
-            await caches.exact.count_hit(job.request.tenant, None, 0.0)
+            caches.exact.count_hit(job.request.tenant, None, 0.0)
             return job.evolve(cache_lead=key)
         try:
             answer = await asyncio.wait_for(asyncio.shield(pending), timeout=max(0.0, deadline - loop.time()))
         except TimeoutError:
-            return job  # the leader is stuck: call on our own rather than fail
+            break  # the leader is stuck: call on our own rather than fail
         if answer is not None:
             return await _served(job, caches, settings, answer, "exact", coalesced=True)
+    caches.exact.count_hit(job.request.tenant, None, 0.0)
+    return job
 
 
 async def _served(
@@ -196,7 +205,7 @@ async def _served(
     similarity: float | None = None,
     coalesced: bool = False,
 ) -> Job:
-    await caches.exact.count_hit(job.request.tenant, "coalesced" if coalesced else kind, saved_by(answer, settings))
+    caches.exact.count_hit(job.request.tenant, "coalesced" if coalesced else kind, saved_by(answer, settings))
     return job.evolve(
         status="ok",
         output=answer.output,

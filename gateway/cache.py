@@ -71,6 +71,7 @@ class ResponseCache:
         self._on_error = on_error
         self._last_warning = float("-inf")
         self._down_until = float("-inf")
+        self._counts: dict[str, dict[str, float]] = {}
 
     @property
     def available(self) -> bool:
@@ -91,19 +92,40 @@ class ResponseCache:
         """Store ``answer`` for ``ttl_s`` seconds (best effort)."""
         await self.guarded("put", lambda: self.redis.set(key, answer.model_dump_json(), ex=ttl_s), None)
 
-    async def count_hit(self, tenant: str, kind: str | None, saved_usd: float) -> None:
-        """Count a lookup of ``tenant`` (``kind``: "exact", "semantic", "coalesced" or None for a miss)."""
-        key = f"{STATS_PREFIX}{tenant}"
+    def count_hit(self, tenant: str, kind: str | None, saved_usd: float) -> None:
+        """Count a lookup of ``tenant`` (``kind``: "exact", "semantic", "coalesced" or None for a miss).
 
-        async def write() -> None:
+        Counted in memory and added to the tenant's Redis hash by :meth:`flush_counts` (the worker flushes every
+        second), so the hot path pays no round trip for statistics; a crash loses at most the last second's counts.
+        """
+        counts = self._counts.setdefault(tenant, {})
+        counts["lookups"] = counts.get("lookups", 0.0) + 1
+        if kind is not None:
+            counts[f"hits_{kind}"] = counts.get(f"hits_{kind}", 0.0) + 1
+            counts["saved_usd"] = counts.get("saved_usd", 0.0) + saved_usd
+
+    async def flush_counts(self) -> None:
+        """Add the counts gathered since the last flush to Redis (kept for the next flush if Redis is down)."""
+        if not self._counts:
+            return
+        pending, self._counts = self._counts, {}
+
+        async def write() -> bool:
             pipe = self.redis.pipeline(transaction=False)
-            pipe.hincrby(key, "lookups", 1)
-            if kind is not None:
-                pipe.hincrby(key, f"hits_{kind}", 1)
-                pipe.hincrbyfloat(key, "saved_usd", saved_usd)
+            for tenant, counts in pending.items():
+                for name, value in counts.items():
+                    if name == "saved_usd":
+                        pipe.hincrbyfloat(f"{STATS_PREFIX}{tenant}", name, value)
+                    else:
+                        pipe.hincrby(f"{STATS_PREFIX}{tenant}", name, int(value))
             await pipe.execute()
+            return True
 
-        await self.guarded("stats", write, None)
+        if not await self.guarded("stats", write, False):
+            for tenant, counts in pending.items():
+                mine = self._counts.setdefault(tenant, {})
+                for name, value in counts.items():
+                    mine[name] = mine.get(name, 0.0) + value
 
     async def guarded(self, op: str, call: Callable[[], Awaitable[T]], fallback: T) -> T:
         """Run a Redis call; on failure (or while Redis is being left alone) return ``fallback``."""

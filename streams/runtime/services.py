@@ -35,6 +35,7 @@ class Services:
 
     async def aclose(self) -> None:
         """Close connections."""
+        await self.cache.exact.flush_counts()
         if self.cache.semantic is not None:
             self.cache.semantic.close()
         for provider in self.providers.values():

@@ -71,6 +71,7 @@ async def test_fifty_concurrent_identical_misses_make_one_provider_call(
     followers = [j for j in done if j.cached]
     assert len(followers) == 49 and all(j.coalesced and j.cache_hit == "exact" for j in followers)
     assert all(j.output == "Paris." for j in done)
+    await caches.exact.flush_counts()
     stats = await tenant_stats(caches.exact.redis, tenant)
     assert (stats["lookups"], stats["hits_coalesced"], stats["entries"]) == (50, 49, 1)
     assert stats["saved_usd"] > 0
@@ -92,6 +93,38 @@ async def test_a_failed_leader_hands_the_lead_to_a_follower_instead_of_failing_i
     await remember(fresh_answer(took_over), caches, SETTINGS)
     late = await lookup(make_job(request.model_copy(update={"id": "late"})), caches, SETTINGS)
     assert late.cached and late.cache_hit == "exact" and not late.coalesced
+
+
+async def test_after_two_failed_leaders_followers_call_on_their_own(caches: Caches, tenant: str, cleanup: None) -> None:
+    request = make_request("keeps failing", tenant=tenant)
+    failed = ErrorInfo(code=ErrorCode.ALL_PROVIDERS_FAILED, message="x")
+    first = await lookup(make_job(request), caches, SETTINGS)
+    followers = [asyncio.ensure_future(lookup(make_job(request.model_copy(update={"id": f"f-{i}"})), caches,
+                                              SETTINGS)) for i in range(3)]  # fmt: skip
+    await asyncio.sleep(0.05)
+    await remember(first.fail(failed), caches, SETTINGS)
+    await asyncio.sleep(0.05)
+    second = [f.result() for f in followers if f.done()]
+    assert len(second) == 1 and second[0].cache_lead is not None  # one follower took the lead
+    others = [f for f in followers if not f.done()]
+    await remember(second[0].fail(failed), caches, SETTINGS)
+    alone = [await f for f in others]
+    assert len(alone) == 2 and all(not j.finished and j.cache_lead is None for j in alone)  # in parallel, unled
+
+
+async def test_counts_survive_a_redis_outage_until_the_next_flush(redis_url: str, tenant: str) -> None:
+    dead_client = aioredis.Redis.from_url(closed_redis_url(), socket_connect_timeout=0.5)
+    cache = ResponseCache(dead_client, retry_after_s=0.0)
+    cache.count_hit(tenant, "exact", 0.5)
+    await cache.flush_counts()  # fails: kept
+    await dead_client.aclose()
+    cache.redis = aioredis.Redis.from_url(redis_url)
+    cache.count_hit(tenant, None, 0.0)
+    await cache.flush_counts()
+    stats = await tenant_stats(cache.redis, tenant)
+    assert (stats["lookups"], stats["hits_exact"], stats["saved_usd"]) == (2, 1, 0.5)
+    await cache.redis.delete(f"{STATS_PREFIX}{tenant}")
+    await cache.redis.aclose()
 
 
 async def test_requests_that_differ_in_a_parameter_are_not_coalesced(

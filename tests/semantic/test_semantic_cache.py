@@ -83,6 +83,7 @@ async def test_a_paraphrase_is_served_with_its_similarity(caches: Caches, tenant
     hit = await ask(caches, "How can I cancel my mobile contract?", tenant=tenant, cache=SEMANTIC)
     assert hit.cached and hit.cache_hit == "semantic" and hit.output == "answer to How do I cancel my mobile contract?"
     assert hit.cache_similarity is not None and 0.8 <= hit.cache_similarity < 1.0
+    await caches.exact.flush_counts()
     stats = await tenant_stats(caches.exact.redis, tenant)
     assert (stats["hits_semantic"], stats["semantic_entries"]) == (1, 1) and stats["saved_usd"] > 0
 

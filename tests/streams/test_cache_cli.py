@@ -28,6 +28,7 @@ async def test_stats_and_purge_of_a_tenant(redis_url: str, capsys: pytest.Captur
     await remember(job.evolve(status="ok", output="ok", model="gpt-4o-mini", provider="openai",
                               input_tokens=10, output_tokens=2), caches, settings)  # fmt: skip
     await lookup(make_job(request.model_copy(update={"id": "again"})), caches, settings)
+    await caches.exact.flush_counts()
     await client.aclose()
 
     await cache_cli._with_redis(_parser().parse_args(["cache", "stats", "--tenant", tenant]), settings)
