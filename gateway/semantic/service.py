@@ -17,8 +17,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
-
 from gateway.semantic.embedder import Embedder, Vector
 from gateway.semantic.index import TenantIndex
 from gateway.semantic.store import SemanticStore, StoredQuestion
@@ -118,12 +116,10 @@ class SemanticCache:
         return await asyncio.shield(loading)
 
     async def _load(self, tenant: str, generation: int) -> TenantIndex:
+        # A Redis failure propagates to the caller's guard (which backs off and degrades to a miss); nothing is
+        # kept, so the next lookup after Redis returns rebuilds the index.
         index = TenantIndex(self._max_entries, self.embedder.dimensions)
-        try:
-            entries = await self._store.load(tenant, self._max_entries)
-        except (RedisError, OSError) as exc:
-            log.warning("semantic index of %s not rebuilt (Redis unavailable; retried on next lookup): %s", tenant, exc)
-            return index  # not kept: the next lookup tries again
+        entries = await self._store.load(tenant, self._max_entries)
         for entry in entries:
             index.add(entry.key, entry.namespace, entry.question, entry.vector, entry.expires_at)
         self._indexes[tenant] = (generation, index)

@@ -23,6 +23,7 @@ from gateway.semantic.service import SemanticCache
 from gateway.semantic.store import SemanticStore
 from gateway.settings import load_settings
 from tests.support.factories import make_job, make_request
+from tests.support.ports import closed_redis_url
 
 SEMANTIC = {"mode": "semantic"}
 SETTINGS = load_settings()
@@ -155,3 +156,17 @@ def test_the_index_is_bounded_and_evicts_the_oldest() -> None:
     assert len(index) == 3
     assert {c.key for c in index.nearest("ns", vector, 0.5, k=10)} == {"k1", "k2", "k3"}
     assert index.nearest("other-ns", vector, 0.5) == []
+
+
+async def test_a_dead_redis_makes_semantic_lookups_misses_not_errors(embedder: MiniLMEmbedder) -> None:
+    errors: list[str] = []
+    dead = aioredis.Redis.from_url(closed_redis_url(), socket_connect_timeout=0.5)
+    semantic = SemanticCache(SemanticStore(dead), lambda: embedder, max_entries=10, restructured_threshold=0.8)
+    caches = Caches(ResponseCache(dead, on_error=errors.append), MissFlights(), semantic)
+    try:
+        job = await lookup(make_job(make_request("How do I cancel?", cache=SEMANTIC)), caches, SETTINGS)
+        assert not job.finished and errors
+        await remember(job.evolve(status="ok", output="x", model="gpt-4o-mini", provider="openai"), caches, SETTINGS)
+    finally:
+        semantic.close()
+        await dead.aclose()
