@@ -240,6 +240,14 @@ async def remember(job: Job, caches: Caches, settings: Settings) -> None:
     answer = answer_of(job)
     if job.cache_lead is not None:
         caches.flights.settle(job.cache_lead, answer)
+    try:
+        await _store(job, answer, caches, settings)
+    finally:
+        if job.cache_lead is not None:
+            caches.flights.forget(job.cache_lead)  # the answer is in the exact cache now (or Redis is down)
+
+
+async def _store(job: Job, answer: CachedAnswer | None, caches: Caches, settings: Settings) -> None:
     request = job.request
     if answer is None or not cacheable(request, settings):
         return

@@ -31,7 +31,17 @@ class MissFlights:
         return None
 
     def settle(self, key: str, answer: CachedAnswer | None) -> None:
-        """The leader of ``key`` finished: wake its followers with its answer (``None``: take over the lead)."""
-        pending = self._pending.pop(key, None)
+        """The leader of ``key`` finished: wake its followers with its answer (``None``: one takes over the lead).
+
+        An answer stays findable here until :meth:`forget` (called once it is in the exact cache), so a duplicate
+        arriving between the two is still served from it rather than calling again.
+        """
+        pending = self._pending.get(key)
         if pending is not None and not pending.done():
             pending.set_result(answer)
+        if answer is None:
+            self.forget(key)
+
+    def forget(self, key: str) -> None:
+        """Drop the settled flight of ``key``."""
+        self._pending.pop(key, None)

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from agents.cache import Caches, cache_key, lookup, remember
 from agents.job import Job
-from gateway.cache import STATS_PREFIX, ResponseCache
+from gateway.cache import STATS_PREFIX, CachedAnswer, ResponseCache
 from gateway.cache_admin import purge, tenant_stats
 from gateway.cache_flights import MissFlights
 from gateway.settings import load_settings
@@ -180,3 +180,14 @@ async def test_a_dead_redis_degrades_to_bypass_counts_errors_and_recovers_alone(
         await dead_client.aclose()
         await cache.redis.delete(cache_key(request, SETTINGS), f"{STATS_PREFIX}{request.tenant}")
         await cache.redis.aclose()
+
+
+async def test_a_settled_answer_is_served_until_it_is_in_the_exact_cache() -> None:
+    flights = MissFlights()
+    assert flights.follow_or_lead("k") is None  # lead
+    answer = CachedAnswer(output="x", model="gpt-4o-mini", provider="openai", input_tokens=1, output_tokens=1)
+    flights.settle("k", answer)
+    late = flights.follow_or_lead("k")  # arrives while the leader is still writing to Redis
+    assert late is not None and late.done() and late.result() == answer
+    flights.forget("k")
+    assert flights.follow_or_lead("k") is None

@@ -44,7 +44,9 @@ async def test_fifty_identical_concurrent_misses_make_one_provider_call(cache_st
     found = await results_for(cache_stack, ids)
     results = [found[i][0] for i in ids]
     assert all(r["status"] == "ok" for r in results)
-    assert calls_for(cache_stack, ids) == 1
+    calls = simulator_stats(cache_stack)["calls_per_request_id"]
+    seen = {i: (calls.get(i), found[i][0]["cached"], found[i][0]["attempts"]) for i in ids}
+    assert calls_for(cache_stack, ids) == 1, seen
     fresh = [r for r in results if not r["cached"]]
     assert len(fresh) == 1 and fresh[0]["cost_usd"] > 0
     coalesced = [r for r in results if r["coalesced"]]
