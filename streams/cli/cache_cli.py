@@ -31,6 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     bench.add_argument("--entries", type=int, default=10_000)
     bench.add_argument("--queries", type=int, default=300)
     bench.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS, help="questions to index and to look up")
+    for each in commands.choices.values():  # `streamgate cache stats --config x.toml` as well
+        each.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
