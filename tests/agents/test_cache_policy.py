@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from agents.cache import cache_key, cacheable, key_material, policy_of, wants_semantic
+from agents.cache import cache_key, cacheable, key_material, material_of, policy_of, prompt_version_of, wants_semantic
 from gateway.cache_policy import CacheRule, CacheSettings, effective_policy
 from gateway.settings import load_settings
 from schemas.request import LLMRequest
-from tests.support.factories import make_request
+from tests.support.factories import make_job, make_request
 
 SETTINGS = load_settings()
 
@@ -24,6 +24,7 @@ NOT_IN_KEY = {
     "reply_to": "where the answer goes",
     "deadline_ms": "when the answer is needed",
     "metadata": "echoed back, never sent to a provider",
+    "prompt": "rendered into system and messages at screening (both in the key); its name@version is in the key too",
 }
 IN_KEY = {"tenant", "messages", "system", "model", "max_tokens", "temperature", "top_p", "stop", "seed",
           "response_format"}  # fmt: skip
@@ -117,3 +118,25 @@ def test_the_cache_section_loads_from_toml(tmp_path: Any) -> None:
     assert settings.cache.ttl_s == 120
     policy = effective_policy(settings.cache, "acme", "personal")
     assert (policy.ttl_s, policy.semantic, policy.semantic_threshold, policy.scope) == (0, True, 0.9, "shared")
+
+
+def test_the_prompt_version_and_the_route_plan_models_change_the_key() -> None:
+    request = make_request("same rendered text")
+    policy = policy_of(request, SETTINGS)
+    base = key_material(request, SETTINGS, policy).key
+    assert key_material(request, SETTINGS, policy, prompt_version="summary@2").key != base
+    assert (
+        key_material(request, SETTINGS, policy, prompt_version="summary@2").key
+        != key_material(request, SETTINGS, policy, prompt_version="summary@3").key
+    )
+    cascade = key_material(request, SETTINGS, policy, models=("gpt-4o-mini", "gpt-4o")).key
+    assert cascade != base and cascade.startswith("sg:cache:v2:{acme}:gpt-4o-mini+gpt-4o:")
+
+
+def test_a_job_rendered_from_a_registry_prompt_keys_by_its_version() -> None:
+    request = make_request("same rendered text")
+    v1 = make_job(request, prompt_name="summary", prompt_version="1")
+    v2 = make_job(request, prompt_name="summary", prompt_version="2")
+    policy = policy_of(request, SETTINGS)
+    assert prompt_version_of(v1) == "summary@1" and prompt_version_of(make_job(request)) is None
+    assert material_of(v1, SETTINGS, policy).key != material_of(v2, SETTINGS, policy).key
