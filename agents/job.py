@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from gateway.resilience.chain import Route
 from gateway.routing.config import OutputCheck
@@ -70,6 +70,10 @@ class Job:
     cache_write_tokens: int | None = None
     reasoning_tokens: int | None = None
     cached: bool = False
+    cache_hit: Literal["exact", "semantic"] | None = None
+    cache_similarity: float | None = None
+    coalesced: bool = False
+    cache_lead: str | None = None  # the exact-cache key whose concurrent misses wait for this job's answer
     error: ErrorInfo | None = None
     attempt_log: tuple[Attempt, ...] = field(default_factory=tuple)
     guards: tuple[GuardVerdict, ...] = ()
@@ -113,6 +117,9 @@ class Job:
             cache_write_tokens=self.cache_write_tokens,
             reasoning_tokens=self.reasoning_tokens,
             cached=self.cached,
+            cache_hit=self.cache_hit,
+            cache_similarity=self.cache_similarity,
+            coalesced=self.coalesced,
             error=self.error,
             attempt_log=list(self.attempt_log),
             cascade=list(self.cascade),

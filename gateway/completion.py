@@ -210,6 +210,9 @@ class GatewayCompleter:
             max_tokens=request.max_tokens,
             system=request.system,
             temperature=request.temperature,
+            top_p=request.top_p,
+            stop=tuple(request.stop) if request.stop else None,
+            seed=request.seed,
             json_schema=request.response_format,
             timeout_s=self._settings.attempt_timeout_s,
             idempotency_key=key,  # the schema retry is a different call: a provider must not dedupe it

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gateway.cache_policy import CacheSettings
 from gateway.catalog import DEFAULT_ALIASES, DEFAULT_MODELS, ModelSpec
 from gateway.config_file import OverlaySettingsSource, read_config_file
 from gateway.errors import ConfigError
@@ -216,11 +217,11 @@ class Settings(BaseSettings):
     models: dict[str, ModelSpec] = Field(default_factory=lambda: dict(DEFAULT_MODELS))
     aliases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ALIASES))
     default_model: str = "gpt-4o-mini"
-    default_cache_ttl_s: int = Field(default=3600, ge=1)
     stages: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_STAGE_ACTORS),
         description="Actors per in-process stage (cache, validate); complete uses max_in_flight.",
     )
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     prompts_dir: Path | None = Field(

@@ -64,6 +64,9 @@ class Settlement(BaseModel):
     cache_write_tokens: int | None = None
     reasoning_tokens: int | None = None
     cached: bool = False
+    cache_hit: Literal["exact", "semantic"] | None = None
+    cache_similarity: float | None = None
+    coalesced: bool = False
     error: ErrorInfo | None = None
     attempt_log: list[Attempt] = Field(default_factory=list)
     cascade: list[CascadeStep] = Field(default_factory=list, description="Every step of a cascade, when one ran.")

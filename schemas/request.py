@@ -26,8 +26,14 @@ class CachePolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    mode: Literal["default", "bypass"] = "default"
-    ttl_s: int | None = Field(default=None, ge=1, le=30 * 24 * 3600)
+    mode: Literal["default", "bypass", "semantic"] = Field(
+        default="default",
+        description="default: the exact cache (and the semantic cache if the tenant's policy enables it); "
+        "bypass: neither read nor write; semantic: the exact cache first, then the semantic cache.",
+    )
+    ttl_s: int | None = Field(
+        default=None, ge=1, le=30 * 24 * 3600, description="Shortens the policy's TTL for this answer (never extends)."
+    )
 
 
 class PromptRef(BaseModel):
@@ -64,6 +70,11 @@ class LLMRequest(BaseModel):
     task: str = Field(default="general", max_length=64, description="Task type used for routing.")
     max_tokens: int = Field(default=512, ge=1, le=200_000)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0, description="Nucleus sampling (passed to the provider).")
+    stop: list[str] | None = Field(
+        default=None, max_length=4, description="Up to 4 stop sequences (passed to the provider)."
+    )
+    seed: int | None = Field(default=None, description="Sampling seed, where the provider supports one.")
     response_format: dict[str, Any] | None = Field(
         default=None, description="JSON schema the output must satisfy; the result then carries `parsed`."
     )

@@ -97,6 +97,14 @@ class LLMResult(BaseModel):
     cost_usd: float | None = Field(default=0.0, description="null when the model has no known price.")
     price_known: bool = True
     cached: bool = False
+    cache_hit: Literal["exact", "semantic"] | None = Field(
+        default=None, description="How a cached answer was found; null when the answer is fresh."
+    )
+    cache_similarity: float | None = Field(default=None, description="Cosine similarity of a semantic hit.")
+    coalesced: bool = Field(
+        default=False,
+        description="Answered from the provider call of a concurrent identical request (cache_hit 'exact', cost 0).",
+    )
     error: ErrorInfo | None = None
     latency_ms: float = 0.0
     attempts: int = Field(default=0, description="Provider attempts made (0 for cache hits and rejections).")

@@ -48,6 +48,8 @@ class UsageEvent(BaseModel):
     )
     saved_usd: float = Field(default=0.0, description="For cache hits: what the answer would have cost fresh.")
     cached: bool
+    cache_hit: Literal["exact", "semantic"] | None = None
+    coalesced: bool = False
     latency_ms: float
     attempts: int
     ts_ms: int

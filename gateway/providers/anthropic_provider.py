@@ -151,6 +151,10 @@ def _body(call: CompletionCall) -> dict[str, object]:
         body["system"] = _system_blocks(system) if cacheable_system(system, call.model) else system
     if call.temperature is not None:
         body["temperature"] = call.temperature
+    if call.top_p is not None:
+        body["top_p"] = call.top_p
+    if call.stop:
+        body["stop_sequences"] = list(call.stop)
     if call.json_schema is not None:
         body["tools"] = [
             {

@@ -19,6 +19,9 @@ class CompletionCall:
     max_tokens: int
     system: str | None = None
     temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] | None = None
+    seed: int | None = None  # OpenAI only: the Messages API has no seed
     json_schema: dict[str, Any] | None = None
     timeout_s: float = 60.0
     idempotency_key: str | None = None

@@ -127,6 +127,12 @@ def _body(call: CompletionCall) -> dict[str, object]:
     body: dict[str, object] = {"messages": _messages(call), "max_completion_tokens": call.max_tokens}
     if call.temperature is not None:
         body["temperature"] = call.temperature
+    if call.top_p is not None:
+        body["top_p"] = call.top_p
+    if call.stop:
+        body["stop"] = list(call.stop)
+    if call.seed is not None:
+        body["seed"] = call.seed
     if call.json_schema is not None:
         format_: ResponseFormatJSONSchema = {
             "type": "json_schema",

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from gateway.errors import StreamgateError
 from gateway.settings import Settings, load_settings
-from streams.cli import plugins
+from streams.cli import cache_cli, plugins
 from streams.cli.usage_command import USAGE_HELP, add_usage_arguments
 
 DEV_STATE = Path(".streamgate/dev.json")
@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     add_usage_arguments(command("usage", USAGE_HELP))
     for plugin in plugins.discover().values():
         plugin.add_arguments(command(plugin.name, plugin.help))
+    cache_cli.add_parser(command)
     for each in sub.choices.values():  # after the subcommand too; SUPPRESS keeps a value given before it
         each.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
     return parser
@@ -170,6 +171,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from streams.cli.replay import replay_command
 
         return asyncio.run(replay_command(settings, _bootstrap(settings), args, dev_state=DEV_STATE))
+    if command == "cache":
+        return cache_cli.run(args, settings)
     found = plugins.discover().get(command)
     if found is not None:
         return found.run(args, settings)

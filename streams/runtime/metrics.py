@@ -42,7 +42,12 @@ UNPRICED = Counter(
     ["model"],
     registry=REGISTRY,
 )
-CACHE_HITS = Counter("streamgate_cache_hits_total", "Gateway cache hits by kind", ["kind"], registry=REGISTRY)
+CACHE_HITS = Counter(
+    "streamgate_cache_hits_total",
+    "Answers served from the cache, by kind (exact, semantic, coalesced)",
+    ["kind"],
+    registry=REGISTRY,
+)
 GUARD_VERDICTS = Counter(
     "streamgate_guard_verdicts_total", "Guard verdicts (hook for the guards)", ["guard", "verdict"], registry=REGISTRY
 )
@@ -85,6 +90,9 @@ BREAKER_STATE = Gauge(
     "1 when the circuit of provider/model is open (0.5 half-open)",
     ["provider", "model"],
     registry=REGISTRY,
+)
+CACHE_ERRORS = Counter(
+    "streamgate_cache_errors_total", "Cache operations that failed (the cache was bypassed)", ["op"], registry=REGISTRY
 )
 IN_FLIGHT = Gauge("streamgate_in_flight", "Requests between screen and account in this worker", registry=REGISTRY)
 PRICE_SOURCE = Gauge(
@@ -151,7 +159,7 @@ def observe_usage(usage: UsageEvent, attempt_log: list[tuple[str, str, str]], al
         return
     tenant = tenant_label(usage.tenant, allowed)
     if usage.cached:  # a cache hit's tokens were not billed again: they are counted as savings
-        _child(CACHE_HITS, "exact").inc()
+        _child(CACHE_HITS, "coalesced" if usage.coalesced else (usage.cache_hit or "exact")).inc()
         if usage.saved_usd:
             _child(SAVED, name, tenant).inc(usage.saved_usd)
         return

@@ -102,6 +102,8 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
         prompts,
         guarding=guarding,
     )
+    if services.cache.semantic is not None:  # rebuild semantic indexes from Redis after every rebalance
+        services.cache.semantic.generation = lambda: int(app.rebalancing_count)
     # The order and the edges come from streams.runtime.topology, what each stage runs from streams.runtime.stages.
     names = inproc_chain("screen")
     channels = [stage_channel(app, maxsize=max(1024, pipeline.stages.stages[name].concurrency)) for name in names]

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from agents.cache import Caches
 from gateway.cache import ResponseCache
+from gateway.cache_flights import MissFlights
 from gateway.call_claims import RedisCallClaims
 from gateway.completion import GatewayCompleter
 from gateway.providers.base import Provider
@@ -14,7 +16,11 @@ from gateway.providers.registry import build_providers
 from gateway.resilience.breaker import BreakerRegistry
 from gateway.resilience.idempotency import RedisCompletionStore
 from gateway.resilience.provider_limits import RateTrackerRegistry
+from gateway.semantic.embedder import MiniLMEmbedder
+from gateway.semantic.service import SemanticCache
+from gateway.semantic.store import SemanticStore
 from gateway.settings import Settings
+from streams.runtime import metrics
 
 
 @dataclass
@@ -22,13 +28,16 @@ class Services:
     """Clients shared by every agent of a worker."""
 
     redis: aioredis.Redis
-    cache: ResponseCache
+    cache: Caches
     providers: dict[str, Provider]
     completer: GatewayCompleter
     max_request_s: float
 
     async def aclose(self) -> None:
         """Close connections."""
+        await self.cache.exact.flush_counts()
+        if self.cache.semantic is not None:
+            self.cache.semantic.close()
         for provider in self.providers.values():
             await provider.aclose()
         await self.redis.aclose()
@@ -51,9 +60,17 @@ def build_services(settings: Settings) -> Services:
         rates=RateTrackerRegistry(settings.resilience.limits),
         claims=RedisCallClaims(client, prefix=f"{settings.app_id}:claim:"),
     )
+    exact = ResponseCache(client, on_error=lambda op: metrics.CACHE_ERRORS.labels(op=op).inc())
+    options = settings.cache
+    semantic = SemanticCache(
+        SemanticStore(client),
+        lambda: MiniLMEmbedder(max_tokens=options.semantic_max_tokens, threads=options.embed_threads),
+        max_entries=options.semantic_max_entries,
+        restructured_threshold=options.restructured_threshold,
+    )
     return Services(
         redis=client,
-        cache=ResponseCache(client),
+        cache=Caches(exact, MissFlights(), semantic),
         providers=providers,
         completer=completer,
         max_request_s=settings.resilience.max_request_s,

@@ -45,8 +45,8 @@ def declare_stages(settings: Settings, services: Services) -> StageTable:
     max_request_s = services.max_request_s
 
     async def store_in_cache(job: Job) -> None:
-        if job.status == "ok" and not job.cached:
-            await cache_stage.remember(job, services.cache, settings)
+        # Every job: a failed leader must wake its coalesced followers too (remember stores only fresh answers).
+        await cache_stage.remember(job, services.cache, settings)
 
     return StageTable(
         stages={

@@ -54,6 +54,11 @@ def build_worker_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Pip
     pipeline = build_pipeline(app, settings, services)
     _add_pages(app, pipeline)
     add_health_pages(app, services.redis)
+
+    async def flush_cache_counts() -> None:  # per-tenant cache counters, for `streamgate cache stats`
+        await services.cache.exact.flush_counts()
+
+    app.timer(1.0)(flush_cache_counts)
     return app, pipeline
 
 

@@ -57,6 +57,15 @@ def test_a_cache_hit_counts_tokens_costs_nothing_and_saves_what_it_would_have_co
     assert charge == Charge(TokenCounts(100, output_tokens=50), 0.0, 0.0, saved_usd=0.000045, price_source=SOURCE)
 
 
+def test_the_usage_event_of_a_hit_carries_its_kind_and_saving() -> None:
+    settlement = make_settlement(input_tokens=100, output_tokens=50, cached=True).model_copy(
+        update={"cache_hit": "semantic", "cache_similarity": 0.93}
+    )
+    result, usage = build_outputs(settlement, charge_of(settlement, SETTINGS), now_ms=10**13)
+    assert (result.cached, result.cache_hit, result.cache_similarity, result.cost_usd) == (True, "semantic", 0.93, 0.0)
+    assert (usage.cache_hit, usage.cost_usd) == ("semantic", 0.0) and usage.saved_usd > 0
+
+
 @pytest.mark.parametrize(
     "fields",
     [

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from agents.cache import cache_key, cacheable, lookup, remember
+from agents.cache import Caches, cache_key, cacheable, lookup, remember
 from agents.job import Job
 from gateway.cache import CachedAnswer, ResponseCache
+from gateway.cache_flights import MissFlights
 from gateway.settings import load_settings
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
@@ -81,8 +82,8 @@ def test_the_id_user_and_metadata_do_not_change_the_key() -> None:
 
 
 def test_bypass_mode_is_not_cacheable() -> None:
-    assert cacheable(make_request())
-    assert not cacheable(make_request(cache={"mode": "bypass"}))
+    assert cacheable(make_request(), SETTINGS)
+    assert not cacheable(make_request(cache={"mode": "bypass"}), SETTINGS)
 
 
 # --- against Redis ----------------------------------------------------------------------------------------------
@@ -96,8 +97,8 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 
 @pytest.fixture
-def cache(redis_client: aioredis.Redis) -> ResponseCache:
-    return ResponseCache(redis_client)
+def cache(redis_client: aioredis.Redis) -> Caches:
+    return Caches(ResponseCache(redis_client), MissFlights())
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ async def written(redis_client: aioredis.Redis) -> AsyncIterator[list[str]]:
 
 
 async def test_a_remembered_answer_is_found_for_the_same_prompt(
-    cache: ResponseCache, redis_client: aioredis.Redis, written: list[str]
+    cache: Caches, redis_client: aioredis.Redis, written: list[str]
 ) -> None:
     request = unique_request()
     written.append(cache_key(request, SETTINGS))
@@ -128,33 +129,36 @@ async def test_a_remembered_answer_is_found_for_the_same_prompt(
     assert hit.request.id == duplicate.id
 
 
-async def test_a_miss_leaves_the_job_unchanged(cache: ResponseCache) -> None:
+def missed(found: Job, job: Job) -> bool:
+    """A miss: the job goes on unanswered, as the leader of its key (its concurrent duplicates will wait for it)."""
+    return not found.finished and found == job.evolve(cache_lead=cache_key(job.request, SETTINGS))
+
+
+async def test_a_miss_leaves_the_job_unanswered_and_leading_its_key(cache: Caches) -> None:
     job = make_job(unique_request())
-    assert await lookup(job, cache, SETTINGS) is job
+    assert missed(await lookup(job, cache, SETTINGS), job)
 
 
 async def test_remember_uses_the_requests_ttl_or_the_default(
-    cache: ResponseCache, redis_client: aioredis.Redis, written: list[str]
+    cache: Caches, redis_client: aioredis.Redis, written: list[str]
 ) -> None:
     with_ttl, without = unique_request(cache={"ttl_s": 120}), unique_request()
     written.extend(cache_key(r, SETTINGS) for r in (with_ttl, without))
     await remember(answered(with_ttl), cache, SETTINGS)
     await remember(answered(without), cache, SETTINGS)
     assert 110 <= await redis_client.ttl(cache_key(with_ttl, SETTINGS)) <= 120
-    default = SETTINGS.default_cache_ttl_s
+    default = SETTINGS.cache.ttl_s
     assert default - 10 <= await redis_client.ttl(cache_key(without, SETTINGS)) <= default
 
 
-async def test_bypass_neither_writes_nor_reads(
-    cache: ResponseCache, redis_client: aioredis.Redis, written: list[str]
-) -> None:
+async def test_bypass_neither_writes_nor_reads(cache: Caches, redis_client: aioredis.Redis, written: list[str]) -> None:
     request = unique_request(cache={"mode": "bypass"})
     key = cache_key(request, SETTINGS)
     written.append(key)
     await remember(answered(request), cache, SETTINGS)
     assert not await redis_client.exists(key)
     stale = CachedAnswer(output="old", model="gpt-4o-mini", provider="openai", input_tokens=1, output_tokens=1)
-    await cache.put(key, stale, 60)
+    await cache.exact.put(key, stale, 60)
     job = make_job(request)
     assert await lookup(job, cache, SETTINGS) is job
 
@@ -170,7 +174,7 @@ async def test_bypass_neither_writes_nor_reads(
     ],
 )
 async def test_only_fresh_successful_answers_are_remembered(
-    cache: ResponseCache, redis_client: aioredis.Redis, written: list[str], fields: dict[str, Any]
+    cache: Caches, redis_client: aioredis.Redis, written: list[str], fields: dict[str, Any]
 ) -> None:
     request = unique_request()
     written.append(cache_key(request, SETTINGS))
@@ -178,7 +182,7 @@ async def test_only_fresh_successful_answers_are_remembered(
     assert not await redis_client.exists(cache_key(request, SETTINGS))
 
 
-async def test_a_finished_job_is_not_looked_up(cache: ResponseCache, written: list[str]) -> None:
+async def test_a_finished_job_is_not_looked_up(cache: Caches, written: list[str]) -> None:
     request = unique_request()
     written.append(cache_key(request, SETTINGS))
     await remember(answered(request), cache, SETTINGS)
@@ -186,27 +190,25 @@ async def test_a_finished_job_is_not_looked_up(cache: ResponseCache, written: li
     assert await lookup(refused, cache, SETTINGS) is refused
 
 
-async def test_an_unreadable_entry_is_a_miss(
-    cache: ResponseCache, redis_client: aioredis.Redis, written: list[str]
-) -> None:
+async def test_an_unreadable_entry_is_a_miss(cache: Caches, redis_client: aioredis.Redis, written: list[str]) -> None:
     request = unique_request()
     key = cache_key(request, SETTINGS)
     written.append(key)
     await redis_client.set(key, b"not a cached answer", ex=60)
     job = make_job(request)
-    assert await lookup(job, cache, SETTINGS) is job
+    assert missed(await lookup(job, cache, SETTINGS), job)
 
 
 async def test_a_cache_on_a_closed_port_misses_and_never_raises(caplog: pytest.LogCaptureFixture) -> None:
     client = aioredis.Redis.from_url(closed_redis_url(), socket_connect_timeout=0.5)
-    dead = ResponseCache(client, warn_every_s=60.0)
+    dead = Caches(ResponseCache(client, warn_every_s=60.0, retry_after_s=0.0), MissFlights())
     request = unique_request()
     try:
         with caplog.at_level(logging.WARNING, logger="gateway.cache"):
-            assert await dead.get(cache_key(request, SETTINGS)) is None
+            assert await dead.exact.get(cache_key(request, SETTINGS)) is None
             await remember(answered(request), dead, SETTINGS)
             job = make_job(request)
-            assert await lookup(job, dead, SETTINGS) is job
+            assert missed(await lookup(job, dead, SETTINGS), job)
     finally:
         await client.aclose()
     warnings = [r for r in caplog.records if r.name == "gateway.cache"]

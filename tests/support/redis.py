@@ -88,3 +88,42 @@ def _private_server(binary: str, work_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+class StoppableRedis:
+    """A private ``redis-server`` on a fixed port that a test can stop and start again (no persistence)."""
+
+    def __init__(self, work_dir: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RedisUnavailable("redis-server is not on PATH")
+        self._binary = binary
+        self._work_dir = work_dir
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        self._work_dir.mkdir(parents=True, exist_ok=True)
+        argv = [self._binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", str(self._work_dir), "--logfile", str(self._work_dir / "redis.log")]  # fmt: skip
+        self._proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while not redis_answers(self.url, timeout_s=0.5):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                raise RedisUnavailable(f"redis-server on port {self.port} did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the server (its data is gone)."""
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)
+            self._proc = None
