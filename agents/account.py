@@ -77,14 +77,7 @@ def charge_of(settlement: Settlement, settings: Settings) -> Charge:
     if settlement.cascade and not settlement.cached:
         # Every step was paid for, each on its own model, even when no step's answer passed in the end.
         usd = round(sum(step.cost_usd for step in settlement.cascade), 10)
-        counts = TokenCounts(
-            input_tokens=settlement.input_tokens or 0,
-            cached_input_tokens=settlement.cached_input_tokens or 0,
-            cache_write_tokens=settlement.cache_write_tokens or 0,
-            output_tokens=settlement.output_tokens or 0,
-            reasoning_tokens=settlement.reasoning_tokens or 0,
-        )
-        return Charge(counts, usd, usd)
+        return Charge(TokenCounts.of(settlement), usd, usd)
     if settlement.status != "ok" or settlement.output is None or settlement.model is None:
         return NO_CHARGE
     counts = counts_of(settlement, settings)
@@ -129,13 +122,7 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         parsed=settlement.parsed,
         model=settlement.model,
         provider=settlement.provider,
-        usage=TokenUsage(
-            input_tokens=counts.input_tokens,
-            cached_input_tokens=counts.cached_input_tokens,
-            cache_write_tokens=counts.cache_write_tokens,
-            output_tokens=counts.output_tokens,
-            reasoning_tokens=counts.reasoning_tokens,
-        ),
+        usage=TokenUsage(**counts.as_fields()),
         cost_usd=charge.usd,
         price_known=charge.usd is not None,
         cached=settlement.cached,
@@ -161,11 +148,7 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         provider=settlement.provider,
         status=settlement.status,
         error_code=settlement.error.code.value if settlement.error else None,
-        input_tokens=counts.input_tokens,
-        cached_input_tokens=counts.cached_input_tokens,
-        cache_write_tokens=counts.cache_write_tokens,
-        output_tokens=counts.output_tokens,
-        reasoning_tokens=counts.reasoning_tokens,
+        **counts.as_fields(),
         cost_usd=charge.usd,
         price_known=charge.usd is not None,
         price_source=charge.price_source,

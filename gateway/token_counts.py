@@ -16,7 +16,10 @@ Normalised meaning (whatever the provider's own convention):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
+
+KINDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,15 @@ class TokenCounts:
     cache_write_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
+
+    @classmethod
+    def of(cls, source: Any) -> TokenCounts:
+        """The counts of any object with the five count attributes (a settlement, a usage event); ``None`` is 0."""
+        return cls(**{kind: getattr(source, kind) or 0 for kind in KINDS})
+
+    def as_fields(self) -> dict[str, int]:
+        """The five counts by field name, for the contract models that carry them."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
     @property
     def uncached_input_tokens(self) -> int:

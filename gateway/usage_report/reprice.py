@@ -23,11 +23,4 @@ def repriced_usd(event: UsageEvent, models: Mapping[str, ModelSpec]) -> Decimal 
     price = price_of(spec) if spec is not None else None
     if price is None:
         return None
-    counts = TokenCounts(
-        input_tokens=event.input_tokens,
-        cached_input_tokens=event.cached_input_tokens,
-        cache_write_tokens=event.cache_write_tokens,
-        output_tokens=event.output_tokens,
-        reasoning_tokens=event.reasoning_tokens,
-    )
-    return Decimal(repr(cost_usd(price, counts)))
+    return Decimal(repr(cost_usd(price, TokenCounts.of(event))))
