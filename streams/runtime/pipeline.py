@@ -5,11 +5,10 @@ Agents only move events: every decision is a plain function in :mod:`agents` or 
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,10 +34,11 @@ from streams.runtime import metrics
 from streams.runtime.accounting import Accountant
 from streams.runtime.admin import list_topic_names
 from streams.runtime.dead_letters import dead_letter, rejection_for_invalid
-from streams.runtime.delivery import after_delivery, send, undeliverable
+from streams.runtime.delivery import after_delivery, send
 from streams.runtime.direct import direct_position, screens_directly
 from streams.runtime.reply_topics import ReplyGate
 from streams.runtime.services import Services
+from streams.runtime.set_aside import SetAside
 from streams.runtime.stages import StageSpec, StageTable, declare_stages
 from streams.runtime.topics import Topics, declare_topics
 from streams.runtime.topology import inproc_chain
@@ -66,6 +66,7 @@ class Pipeline:
     accountant: Accountant
     stages: StageTable
     replies: ReplyGate
+    set_aside: SetAside
     guards: tuple[Guard, ...] = ()
     prompts: PromptRegistry = field(default_factory=lambda: PromptRegistry({}, {}))
     guarding: Guarding | None = None
@@ -98,6 +99,7 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
         accountant,
         stages,
         replies,
+        SetAside(topics.dlq, max_dead_letter_bytes=settings.max_dead_letter_bytes),
         of_stage(guards, "admission"),
         prompts,
         guarding=guarding,
@@ -143,7 +145,7 @@ async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
             reply = p.topics.reply(reply_to or p.settings.topics.results)
             futures.append(await send(reply, answer[0], answer[1]))
         what = f"dead letter of offset {message.offset}"
-        after_delivery(futures, event.ack, what=what, on_failed=_set_aside_if_undeliverable(p, event, what))
+        after_delivery(futures, event.ack, what=what, on_failed=p.set_aside.if_undeliverable(event, what))
         return
     received = int((message.timestamp or time.time()) * 1000)
     # Content guards (CPU-heavy: injection, PII) run here, before admission, not in the screen actor.
@@ -168,7 +170,7 @@ async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
         headers.append((GUARDS_HEADER, state.model_dump_json().encode()))
     future = await send(p.topics.admit, request.tenant.encode(), value, headers=headers)
     what = f"request {request.id}"
-    after_delivery([future], event.ack, what=what, on_failed=_set_aside_if_undeliverable(p, event, what))
+    after_delivery([future], event.ack, what=what, on_failed=p.set_aside.if_undeliverable(event, what))
 
 
 async def _or_dead_letter(
@@ -179,64 +181,7 @@ async def _or_dead_letter(
         await handle(p, event)
     except Exception:
         log.exception("%s failed on %s offset %s", stage, event.message.topic, event.message.offset)
-        await _set_aside(p, event, "internal", f"{stage} stage failed; see the worker log")
-
-
-async def _set_aside(p: Pipeline, event: Any, reason: str, detail: str, *, minimal: bool = False) -> None:
-    """Dead-letter ``event`` and ack it once the letter is on the broker; never leave it unacked for good.
-
-    The letter keeps at most ``max_dead_letter_bytes`` of the event; if it still cannot be sent, a ``minimal``
-    one (no raw bytes, only size and digest) is tried, and if even that fails the event is logged, counted in
-    ``streamgate_undeliverable_total`` and acked, so its partition's committed offset moves on.
-    """
-    metrics.DEAD_LETTERS.labels(reason=reason).inc()
-    message = event.message
-    limit = 0 if minimal else p.settings.max_dead_letter_bytes
-    try:
-        future = await send(p.topics.dlq, message.key, dead_letter(message, reason, detail, max_raw_bytes=limit))
-    except Exception as exc:
-        _give_up_or_retry(p, event, reason, detail, exc, minimal=minimal)
-        return
-
-    def failed(exc: BaseException) -> None:
-        if undeliverable(exc) or minimal:
-            _give_up_or_retry(p, event, reason, detail, exc, minimal=minimal)
-
-    after_delivery([future], event.ack, what=f"dead letter of offset {message.offset}", on_failed=failed)
-
-
-def _give_up_or_retry(p: Pipeline, event: Any, reason: str, detail: str, exc: BaseException, *, minimal: bool) -> None:
-    if not minimal:
-        _spawn(_set_aside(p, event, reason, detail, minimal=True))
-        return
-    message = event.message
-    log.error(
-        "dropping %s offset %s: not even a minimal dead letter could be sent: %r", message.topic, message.offset, exc
-    )
-    metrics.UNDELIVERABLE.inc()
-    event.ack()
-
-
-_SETTING_ASIDE: set[asyncio.Task[None]] = set()
-"""Dead letters started from delivery callbacks (the loop keeps only weak references to tasks)."""
-
-
-def _spawn(work: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.ensure_future(work)
-    _SETTING_ASIDE.add(task)
-    task.add_done_callback(_SETTING_ASIDE.discard)
-
-
-def _set_aside_if_undeliverable(p: Pipeline, event: Any, what: str) -> Callable[[BaseException], None]:
-    """An ``on_failed`` for :func:`after_delivery`: a send that can never succeed dead-letters the source event
-    (which is then acked); a retriable failure leaves it unacked, to be replayed."""
-
-    def failed(exc: BaseException) -> None:
-        if undeliverable(exc):
-            detail = f"{what} could not be sent: {type(exc).__name__}"
-            _spawn(_set_aside(p, event, "undeliverable", detail))
-
-    return failed
+        await p.set_aside.letter(event, "internal", f"{stage} stage failed; see the worker log")
 
 
 def _stage_agent(p: Pipeline, name: str, spec: StageSpec, source: Any, following: Any | None) -> None:
