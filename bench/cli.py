@@ -31,7 +31,7 @@ class BenchCommand:
         if args.cpu:
             from bench.cpu import run_cpu
 
-            return run_cpu(settings, rate=args.rate, seconds=args.seconds)
+            return run_cpu(settings, rate=args.rate, seconds=args.seconds, config_file=getattr(args, "config", None))
         from bench.runner import run_bench  # heavy: only when the command runs
 
         return run_bench(settings, quick=args.quick, json_path=args.json)

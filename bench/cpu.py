@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.load import Tap, new_producer, parse_result
 from bench.machine import CpuMeter, process_cpu_s
@@ -76,10 +77,11 @@ async def _warm_hits(stack: DevStack, count: int) -> list[Prompt]:
     return items
 
 
-def run_cpu(settings: Settings, *, rate: float, seconds: float) -> int:
-    """Start one stack, measure cache misses then cache hits at ``rate`` for ``seconds`` each, print both."""
+def run_cpu(settings: Settings, *, rate: float, seconds: float, config_file: Path | None = None) -> int:
+    """Start one stack (its worker on ``config_file``), measure cache misses then cache hits at ``rate`` for
+    ``seconds`` each, print both."""
     print(f"worker CPU per request, one worker, zero-latency provider, {seconds:.0f} s at {rate:.0f} req/s", flush=True)
-    with bench_stack(settings, "cpu") as stack:
+    with bench_stack(settings, "cpu", config_file=config_file) as stack:
         figures = [asyncio.run(_measure(stack, "cache miss", rate, seconds, None))]
         print(figures[-1].line(), flush=True)
         hot = asyncio.run(_warm_hits(stack, 256))

@@ -33,8 +33,11 @@ def redis_ok(settings: Settings) -> bool:
 
 
 @contextlib.contextmanager
-def bench_stack(settings: Settings, name: str, *, workers: int = 1, latency_ms: float = 0.0) -> Iterator[DevStack]:
-    """A started stack (broker unless ``KAFKA_BOOTSTRAP_SERVERS``, simulator, ``workers`` workers), answering."""
+def bench_stack(
+    settings: Settings, name: str, *, workers: int = 1, latency_ms: float = 0.0, config_file: Path | None = None
+) -> Iterator[DevStack]:
+    """A started stack (broker unless ``KAFKA_BOOTSTRAP_SERVERS``, simulator, ``workers`` workers), answering;
+    ``config_file`` is handed to the workers (``settings`` should be loaded from it too)."""
     env = {key: value for key, value in LIMITS_ENV.items() if key not in os.environ}
     started = time.monotonic()
     with DevStack(
@@ -43,6 +46,7 @@ def bench_stack(settings: Settings, name: str, *, workers: int = 1, latency_ms: 
         log_dir=BENCH_DIR / name / "logs",
         simulator_latency_ms=latency_ms,
         extra_env=env,
+        config_file=config_file,
     ) as stack:
         asyncio.run(stack.wait_ready(timeout_s=120))
         asyncio.run(warm_up(stack))
