@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from streams.devtools.dev import DevStack
@@ -54,3 +58,18 @@ async def topic_docs(stack: DevStack, topic: str, until: Any, timeout_s: float =
 def duplicates(found: dict[str, list[dict[str, Any]]]) -> Counter[str]:
     """Ids that came back more than once."""
     return Counter({rid: len(docs) for rid, docs in found.items() if len(docs) > 1})
+
+
+def limits_cli(stack: DevStack, tenant: str, user: str, *, config: Path | None = None) -> dict[str, Any]:
+    """Run ``streamgate limits`` as an operator would (with ``config`` when given) and parse its JSON."""
+    options = ["--config", str(config)] if config is not None else []
+    out = subprocess.run(
+        [sys.executable, "-m", "streams.cli", *options, "limits", tenant, user],
+        env={**os.environ, **stack.extra_env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    report: dict[str, Any] = json.loads(out.stdout)
+    return report

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +19,7 @@ from typing import Any
 from agents.reserve import plan_estimate
 from gateway.settings import load_settings
 from streams.devtools.dev import DevStack
-from tests.integration.helpers import publish, request, results_for
+from tests.integration.helpers import limits_cli, publish, request, results_for
 from tests.support.factories import make_request, plan_for
 from tests.support.gateway import gateway_stack
 
@@ -91,7 +88,7 @@ window_s = 86400
         assert refused["error"]["limit"] == "user.usd_per_day" and refused["error"]["retry_after_ms"] > 0
         assert refused["cost_usd"] == 0 and refused["attempts"] == 0
         assert statuses({d["id"]: found[d["id"]] for d in carol}) == {"ok": 100, "rate_limited": 50}
-        report = limits_cli(stack, config, "budget-co", "carol")
+        report = limits_cli(stack, "budget-co", "carol", config=config)
         assert report["user"]["limits"]["requests_per_window"]["used"] == 100
         assert report["user"]["limits"]["requests_per_window"]["remaining"] == 0
         assert report["tenant"]["limits"]["requests_per_window"]["used"] == 200  # 100 alice + 100 carol
@@ -156,20 +153,6 @@ usd_per_day = {budget!r}
         assert statuses({k: found[k] for k in (d["id"] for d in ours)}) == {"ok": 60, "budget_exhausted": 140}
         assert statuses({k: found[k] for k in (d["id"] for d in others)}) == {"ok": 40}
         assert _both_workers_own_partitions(stack)
-
-
-def limits_cli(stack: DevStack, config: Path, tenant: str, user: str) -> dict[str, Any]:
-    """Run ``streamgate limits`` as an operator would and parse its JSON."""
-    out = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "--config", str(config), "limits", tenant, user],
-        env={**os.environ, **stack.extra_env},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    report: dict[str, Any] = json.loads(out.stdout)
-    return report
 
 
 def _both_workers_own_partitions(stack: DevStack) -> bool:

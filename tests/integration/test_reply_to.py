@@ -4,17 +4,13 @@ to or created; an allowed existing topic gets its result."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
-from typing import Any
 
 from schemas.codes import ErrorCode
 from streams.devtools.client import read_topic
 from streams.devtools.dev import DevStack
 from streams.runtime.admin import ensure_topics, list_topic_names
-from tests.integration.helpers import publish, request, results_for
+from tests.integration.helpers import limits_cli, publish, request, results_for
 from tests.support.kafka import consume_until, produce
 
 TENANT = "replyto-co"  # only refused requests: its limits must show nothing used or reserved
@@ -85,17 +81,3 @@ async def test_an_allowed_but_missing_reply_topic_is_refused_and_not_created(sta
     assert result["status"] == "rejected" and result["error"]["code"] == ErrorCode.INVALID_REQUEST
     assert "does not exist" in result["error"]["message"]
     assert missing not in await list_topic_names(stack.bootstrap)
-
-
-def limits_cli(stack: DevStack, tenant: str, user: str) -> dict[str, Any]:
-    """Run ``streamgate limits`` as an operator would and parse its JSON."""
-    out = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "limits", tenant, user],
-        env={**os.environ, **stack.extra_env},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    report: dict[str, Any] = json.loads(out.stdout)
-    return report
