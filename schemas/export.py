@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from schemas.chunk import StreamChunk
 from schemas.dead_letter import DeadLetter
 from schemas.request import LLMRequest
 from schemas.result import LLMResult
@@ -16,6 +17,7 @@ from schemas.usage import UsageEvent
 CONTRACT: dict[str, type[BaseModel]] = {
     "request": LLMRequest,
     "result": LLMResult,
+    "chunk": StreamChunk,
     "usage": UsageEvent,
     "dead_letter": DeadLetter,
 }
@@ -23,7 +25,7 @@ JSON_DIR = Path(__file__).parent / "json"
 
 
 def json_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema of one contract model (``request``, ``result``, ``usage`` or ``dead_letter``)."""
+    """The JSON Schema of one contract model (``request``, ``result``, ``chunk``, ``usage`` or ``dead_letter``)."""
     model = CONTRACT[name]
     schema = model.model_json_schema(mode="serialization" if name != "request" else "validation")
     schema["$id"] = f"https://streamgate.dev/schemas/v1/{name}.json"

@@ -88,6 +88,11 @@ class LLMRequest(BaseModel):
     )
     deadline_ms: int | None = Field(default=None, description="Epoch ms after which the request must not be served.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free dict, echoed back on the result.")
+    stream: bool = Field(
+        default=False,
+        description="Stream the answer: chunk events (`type: chunk`, see schemas/chunk.py) on `reply_to`, keyed by "
+        "`id`, before the result.",
+    )
 
     @model_validator(mode="after")
     def _has_a_prompt(self) -> LLMRequest:

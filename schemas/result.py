@@ -88,6 +88,9 @@ class LLMResult(BaseModel):
 
     v: Literal[1] = 1
     id: str
+    type: Literal["result"] = Field(
+        default="result", description="Tells the result from a streamed request's chunk events (`type: chunk`)."
+    )
     status: ResultStatus
     output: str | None = None
     parsed: Any = None

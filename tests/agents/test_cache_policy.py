@@ -24,6 +24,7 @@ NOT_IN_KEY = {
     "reply_to": "where the answer goes",
     "deadline_ms": "when the answer is needed",
     "metadata": "echoed back, never sent to a provider",
+    "stream": "how the answer is delivered (chunks before the result), not what is answered",
     "prompt": "rendered into system and messages at screening (both in the key); its name@version is in the key too",
 }
 IN_KEY = {"tenant", "messages", "system", "model", "max_tokens", "temperature", "top_p", "stop", "seed",

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from schemas.chunk import StreamChunk
 from schemas.codes import ErrorCode
 from schemas.export import CONTRACT, JSON_DIR, json_schema, render
 from schemas.request import LLMRequest
+from schemas.result import LLMResult
 
 VALID: dict[str, Any] = {
     "v": 1,
@@ -105,3 +107,23 @@ def test_error_codes_are_unique_lowercase_strings() -> None:
     assert len(values) == len(set(values)), "two ErrorCode names share a value"
     assert all(isinstance(v, str) and v == v.lower() and v.isidentifier() for v in values)
     assert all(code == code.value for code in ErrorCode)  # StrEnum: compares equal to its wire string
+
+
+def test_streaming_is_off_unless_asked() -> None:
+    assert LLMRequest.model_validate(VALID).stream is False
+    assert LLMRequest.model_validate({**VALID, "stream": True}).stream is True
+
+
+def test_chunks_and_results_are_told_apart_by_type() -> None:
+    chunk = StreamChunk(id="req-1", seq=0, delta="Hel")
+    assert json.loads(chunk.model_dump_json()) == {
+        "v": 1, "id": "req-1", "type": "chunk", "seq": 0, "delta": "Hel", "reset": False
+    }  # fmt: skip
+    assert json.loads(LLMResult(id="req-1", status="ok").model_dump_json())["type"] == "result"
+    assert json_schema("chunk")["properties"]["type"]["const"] == "chunk"
+    assert json_schema("result")["properties"]["type"]["const"] == "result"
+
+
+def test_a_chunk_sequence_number_is_never_negative() -> None:
+    with pytest.raises(ValidationError):
+        StreamChunk(id="req-1", seq=-1, delta="x")
