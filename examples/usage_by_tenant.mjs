@@ -16,8 +16,8 @@ await new Promise((done) => {
     eachMessage: async ({ message }) => {
       stopWhenQuiet();
       const e = JSON.parse(message.value.toString());
-      if (seen.has(e.request_id)) return;              // a repeated delivery of a request already counted
-      seen.add(e.request_id);
+      if (seen.has(e.event_id)) return;                // a repeated delivery of an event already counted
+      seen.add(e.event_id);
       const t = (totals[`${e.tenant} ${e.model ?? "-"}`] ??= { requests: 0, cost_usd: 0, saved_usd: 0, unpriced: 0,
                                                               cached_input_tokens: 0, reasoning_tokens: 0 });
       t.requests += 1;

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.codes import ErrorCode
+from schemas.event_ids import with_event_id
 
 ResultStatus = Literal["ok", "rejected", "error"]
 
@@ -91,6 +92,11 @@ class LLMResult(BaseModel):
     type: Literal["result"] = Field(
         default="result", description="Tells the result from a streamed request's chunk events (`type: chunk`)."
     )
+    event_id: str = Field(
+        default="",
+        description="Stable across redeliveries: uuid5(NAMESPACE_URL, 'streamgate:result:<id>'). Drop a result whose "
+        "event_id was seen already.",
+    )
     status: ResultStatus
     output: str | None = None
     parsed: Any = None
@@ -117,3 +123,9 @@ class LLMResult(BaseModel):
     prompt_version: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     guards: list[GuardVerdict] = Field(default_factory=list, description="Verdicts of the content and output guards.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_event_id(cls, data: Any) -> Any:
+        """Derive ``event_id`` from ``id`` when it is not given."""
+        return with_event_id(data, "result", "id")

@@ -8,20 +8,26 @@ reads as v2 with the new counts 0. Token fields follow one normalised meaning fo
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.event_ids import with_event_id
 from schemas.result import ResultStatus
 
 
 class UsageEvent(BaseModel):
-    """Accounting record of one request (keyed by tenant; deduplicate by ``request_id``: delivery is at-least-once)."""
+    """Accounting record of one request (keyed by tenant; delivery is at-least-once: count each ``event_id`` once)."""
 
     model_config = ConfigDict(frozen=True)
 
     v: Literal[1, 2] = 2
     request_id: str
+    event_id: str = Field(
+        default="",
+        description="Stable across redeliveries: uuid5(NAMESPACE_URL, 'streamgate:usage:<request_id>'). Count an "
+        "event_id once.",
+    )
     tenant: str
     user: str
     task: str
@@ -56,3 +62,9 @@ class UsageEvent(BaseModel):
     prompt_name: str | None = None
     prompt_version: str | None = None
     cascade_steps: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_event_id(cls, data: Any) -> Any:
+        """Derive ``event_id`` from ``request_id`` when it is not given."""
+        return with_event_id(data, "usage", "request_id")

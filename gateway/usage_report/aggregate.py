@@ -1,4 +1,4 @@
-"""Per-group totals of usage events: deduplicated by request id, costs summed exactly in decimal.
+"""Per-group totals of usage events: deduplicated by event id, costs summed exactly in decimal.
 
 Percentiles are nearest-rank (the smallest latency with at least p % of the group's requests at or below it), so
 every reported latency is one some request actually had.
@@ -20,11 +20,12 @@ TOKEN_KINDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "out
 
 
 def dedupe(events: Iterable[UsageEvent]) -> Iterator[UsageEvent]:
-    """Each request once: the first event of every ``request_id`` (delivery is at-least-once)."""
+    """Each request once: the first event of every ``event_id`` (delivery is at-least-once; a redelivered usage
+    event carries the same ``event_id``, derived from its request id)."""
     seen: set[str] = set()
     for event in events:
-        if event.request_id not in seen:
-            seen.add(event.request_id)
+        if event.event_id not in seen:
+            seen.add(event.event_id)
             yield event
 
 

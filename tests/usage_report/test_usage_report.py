@@ -67,6 +67,13 @@ def test_a_repeated_event_is_counted_once() -> None:
     assert report.total_row()["cost_usd"] == sum((Decimal(repr(e.cost_usd or 0)) for e in EVENTS), Decimal(0))
 
 
+def test_the_report_drops_redeliveries_by_event_id() -> None:
+    redelivered = EVENTS[0].model_copy(update={"latency_ms": 999.0, "ts_ms": EVENTS[0].ts_ms + 5})
+    assert redelivered.event_id == EVENTS[0].event_id
+    report, _ = build_report([*EVENTS, redelivered], ("tenant",), EVERYTHING)
+    assert report.total.requests == len(EVENTS)
+
+
 def test_totals_are_the_exact_sums_of_the_events() -> None:
     report, _ = build_report(EVENTS, ("tenant", "model"), EVERYTHING)
     rows = {(r["tenant"], r["model"]): r for r in report.rows()}

@@ -1,0 +1,27 @@
+"""Stable event ids: what a consumer keys on to drop a redelivered result or usage event.
+
+An event id is a UUID v5 of the event kind and the request id, so every delivery of the same request's result (or
+usage event) carries the same id, whichever worker produced it and however often it was replayed, and any
+consumer can recompute it: ``uuid5(NAMESPACE_URL, "streamgate:<kind>:<request id>")``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+EventKind = Literal["result", "usage"]
+_NAMESPACE = uuid.NAMESPACE_URL
+
+
+def event_id(kind: EventKind, request_id: str) -> str:
+    """The stable id of the ``kind`` event of request ``request_id`` (a UUID v5 string)."""
+    return str(uuid.uuid5(_NAMESPACE, f"streamgate:{kind}:{request_id}"))
+
+
+def with_event_id(data: Any, kind: EventKind, id_field: str) -> Any:
+    """``data`` (a model's raw input) with ``event_id`` filled in from ``data[id_field]`` when it is missing, so
+    every event carries one and events written before the field existed read with the id they would have had."""
+    if isinstance(data, dict) and not data.get("event_id") and isinstance(data.get(id_field), str):
+        return {**data, "event_id": event_id(kind, data[id_field])}
+    return data
