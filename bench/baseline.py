@@ -8,6 +8,7 @@ ratios to it, measured in the same run.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -19,12 +20,13 @@ from bench.load import Tap, new_producer, offer, parse_request
 from bench.payloads import misses, run_tag
 from bench.runs import RunResult, fixed_rate
 from bench.stats import Figure, figures
+from gateway.kafka_security import KafkaTarget, connection
 from gateway.settings import Settings
 from streams.runtime.admin import ensure_topics
 
 
 async def baseline(
-    bootstrap: str,
+    bootstrap: KafkaTarget,
     settings: Settings,
     *,
     runs: int,
@@ -67,13 +69,18 @@ async def baseline(
     }
 
 
-def _start_echo(bootstrap: str, source: str, target: str, tag: str, settings: Settings, log_dir: Path) -> Popen[bytes]:
+def _start_echo(
+    bootstrap: KafkaTarget, source: str, target: str, tag: str, settings: Settings, log_dir: Path
+) -> Popen[bytes]:
     """Start the echo process (``python -m bench.echo``) with the worker's fetch wait and linger."""
     log_dir.mkdir(parents=True, exist_ok=True)
     group = f"bench-echo-{tag}"
-    args = [bootstrap, source, target, group, str(settings.fetch_max_wait_ms), str(settings.producer_linger_ms)]
+    args = [str(bootstrap), source, target, group, str(settings.fetch_max_wait_ms), str(settings.producer_linger_ms)]
+    env = dict(os.environ)
+    if connection(bootstrap).security.security_protocol == "PLAINTEXT":  # the embedded broker, whatever [kafka] says
+        env["STREAMGATE_KAFKA__SECURITY_PROTOCOL"] = "PLAINTEXT"
     with (log_dir / "echo.log").open("wb") as log:
-        return Popen([sys.executable, "-m", "bench.echo", *args], stdout=log, stderr=STDOUT)
+        return Popen([sys.executable, "-m", "bench.echo", *args], stdout=log, stderr=STDOUT, env=env)
 
 
 async def _wait_echo(producer: Any, source: str, tap: Tap, tag: str, timeout_s: float = 60.0) -> None:

@@ -20,8 +20,8 @@ WARM_RATE = 150.0
 async def warm(stack: DevStack, tag: str, count: int, rate: float = WARM_RATE) -> int:
     """Ask ``count`` new prompts once so their answers are cached; returns how many were answered ``ok``."""
     topics = stack.settings.topics
-    tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
-    producer = await new_producer(stack.bootstrap)
+    tap = await Tap(stack.kafka, topics.results, parse_result).start()
+    producer = await new_producer(stack.kafka)
     try:
         result = await fixed_rate(
             producer, topics.requests, tap, payloads(tag, "warm", prompts(tag, count)), rate, timeout_s=60

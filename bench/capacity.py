@@ -74,8 +74,8 @@ async def capacity(
     ``make(n)`` gives the payload factory of ramp ``n``. Figures are medians over all ramps so far.
     """
     topics = stack.settings.topics
-    tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
-    producer = await new_producer(stack.bootstrap)
+    tap = await Tap(stack.kafka, topics.results, parse_result).start()
+    producer = await new_producer(stack.kafka)
     per_ramp: list[dict[str, float]] = list(earlier["ramps"]) if earlier else []
     found = [r["sustained_rate"] for r in per_ramp if r["sustained_rate"] > 0]
     previous: float | None = found[-1] if found else None

@@ -46,8 +46,8 @@ async def _measure(stack: DevStack, kind: str, rate: float, seconds: float, item
     count = int(rate * seconds)
     payloads = misses(tag, "cpu", count) if items is None else replays(tag, "cpu", items, count)
     topics = stack.settings.topics
-    tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
-    producer = await new_producer(stack.bootstrap)
+    tap = await Tap(stack.kafka, topics.results, parse_result).start()
+    producer = await new_producer(stack.kafka)
     pid = worker_pids(stack)[0]
     try:
         meter = CpuMeter().start()
@@ -67,8 +67,8 @@ async def _warm_hits(stack: DevStack, count: int) -> list[Prompt]:
     tag = run_tag()
     items = prompts(f"{tag}hot", count)
     topics = stack.settings.topics
-    tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
-    producer = await new_producer(stack.bootstrap)
+    tap = await Tap(stack.kafka, topics.results, parse_result).start()
+    producer = await new_producer(stack.kafka)
     try:
         await fixed_rate(producer, topics.requests, tap, replays(tag, "hot", items, count), 200.0, timeout_s=60)
     finally:

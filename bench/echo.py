@@ -13,12 +13,15 @@ import sys
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from gateway.settings import load_settings
+
 
 async def echo(bootstrap: str, source: str, target: str, group: str, fetch_wait_ms: int, linger_ms: int) -> None:
     """Republish ``source`` to ``target`` (same key and partition) until killed."""
+    kafka = load_settings().kafka_connection(bootstrap)  # the [kafka] security of the bench's environment
     consumer = AIOKafkaConsumer(
         source,
-        bootstrap_servers=bootstrap,
+        **kafka.client_kwargs(),
         group_id=group,
         fetch_max_wait_ms=fetch_wait_ms,
         auto_offset_reset="latest",
@@ -28,7 +31,7 @@ async def echo(bootstrap: str, source: str, target: str, group: str, fetch_wait_
         max_partition_fetch_bytes=4 << 20,
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, linger_ms=linger_ms, max_batch_size=1 << 20, max_request_size=8 << 20
+        **kafka.client_kwargs(), linger_ms=linger_ms, max_batch_size=1 << 20, max_request_size=8 << 20
     )
     await consumer.start()
     await producer.start()

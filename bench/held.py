@@ -29,8 +29,8 @@ async def held(stack: DevStack, *, runs: int) -> dict[str, object]:
     """``runs`` times: offer :data:`RATE` req/s for :data:`OFFER_S`; peak in flight, peak RSS, overhead."""
     topics = stack.settings.topics
     rows: list[dict[str, float]] = []
-    tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
-    producer = await new_producer(stack.bootstrap)
+    tap = await Tap(stack.kafka, topics.results, parse_result).start()
+    producer = await new_producer(stack.kafka)
     try:
         async with aiohttp.ClientSession() as session:
             sampler = worker_sampler(session, stack.worker_ports, worker_pids(stack))

@@ -53,7 +53,7 @@ async def hop_breakdown(
 ) -> dict[str, Any]:
     """p50/p99 (median over ``runs``) of every segment at ``rate`` req/s, and how many requests were timed."""
     topics = stack.settings.topics
-    admit = await Tap(stack.bootstrap, topics.admit, parse_request).start()
+    admit = await Tap(stack.kafka, topics.admit, parse_request).start()
     per_run: list[dict[str, float]] = []
     timed = 0
     try:

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from gateway.kafka_security import KafkaTarget, connection
 from streams.runtime.direct import partition_for
 
 TICK_S = 0.005
@@ -58,7 +59,7 @@ def parse_request(value: bytes) -> tuple[str, Any] | None:
 class Tap:
     """Reads every partition of ``topic`` from its current end and remembers when each id arrived."""
 
-    bootstrap: str
+    bootstrap: KafkaTarget
     topic: str
     parse: Parse
     arrivals: dict[str, Arrival] = field(default_factory=dict)
@@ -69,7 +70,7 @@ class Tap:
     async def start(self) -> Tap:
         """Assign all partitions at their end offsets and start reading in the background."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **connection(self.bootstrap).client_kwargs(),
             group_id=None,
             enable_auto_commit=False,
             fetch_max_wait_ms=10,
@@ -135,10 +136,10 @@ class Tap:
             await self._consumer.stop()
 
 
-async def new_producer(bootstrap: str) -> AIOKafkaProducer:
+async def new_producer(bootstrap: KafkaTarget) -> AIOKafkaProducer:
     """A started producer sized for batched publishing."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, linger_ms=1, max_batch_size=1 << 20, max_request_size=8 << 20
+        **connection(bootstrap).client_kwargs(), linger_ms=1, max_batch_size=1 << 20, max_request_size=8 << 20
     )
     await producer.start()
     return producer

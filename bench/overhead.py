@@ -24,8 +24,8 @@ async def overhead(
     """Per offered rate: figures of every run (median and min-max over ``runs``), then the per-hop costs."""
     topics = stack.settings.topics
     tag = run_tag()
-    tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
-    producer = await new_producer(stack.bootstrap)
+    tap = await Tap(stack.kafka, topics.results, parse_result).start()
+    producer = await new_producer(stack.kafka)
     by_rate: dict[float, list[RunResult]] = {rate: [] for rate in rates}
     try:
         for run in range(runs):

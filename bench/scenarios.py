@@ -106,7 +106,7 @@ def _start_near(report: dict[str, Any], key: str, default: float, *, figure: str
 async def run_baseline(stack: DevStack, settings: Settings, sizes: Sizes, report: dict[str, Any]) -> dict[str, Any]:
     """Raw aiokafka, one hop and back, on the stack's broker."""
     return await baseline(
-        stack.bootstrap,
+        stack.kafka,
         settings,
         runs=sizes.runs,
         rates=_rates(sizes),

@@ -69,8 +69,8 @@ async def warm_up(stack: DevStack, attempts: int = 15) -> None:
     workers = len(stack.worker_ports)
     topics = stack.settings.topics
     tag = run_tag()
-    tap = await Tap(stack.bootstrap, topics.results, parse_result).start()
-    producer = await new_producer(stack.bootstrap)
+    tap = await Tap(stack.kafka, topics.results, parse_result).start()
+    producer = await new_producer(stack.kafka)
     try:
         async with aiohttp.ClientSession() as session:
             for attempt in range(attempts):

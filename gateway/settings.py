@@ -26,6 +26,7 @@ from gateway.config_file import OverlaySettingsSource, read_config_file
 from gateway.errors import ConfigError
 from gateway.event_loop import EventLoopKind
 from gateway.guard_policy import GuardPolicy, TenantGuardPolicy
+from gateway.kafka_security import KafkaConnection, KafkaSecurity
 from gateway.limits.policy import LimitsConfig
 from gateway.pricing import PricingSettings
 from gateway.prompts.config import PromptSplit
@@ -164,6 +165,9 @@ class Settings(BaseSettings):
     )
 
     # --- Kafka / Faust --------------------------------------------------------------------------------------
+    kafka: KafkaSecurity = Field(
+        default_factory=KafkaSecurity, description="TLS and SASL of every Kafka client ([kafka]; see kafka_security)."
+    )
     app_id: str = "streamgate"
     topics: TopicNames = Field(default_factory=TopicNames)
     partitions: int = Field(default=8, ge=1, description="Partitions of the internal topics and tables.")
@@ -261,6 +265,16 @@ class Settings(BaseSettings):
                 f"producer_max_request_size ({self.producer_max_request_size})"
             )
         return self
+
+    def kafka_connection(self, bootstrap_servers: str | None = None) -> KafkaConnection:
+        """How to reach Kafka: ``bootstrap_servers`` (default ``kafka_bootstrap_servers``) with ``[kafka]``'s security.
+
+        Raises :class:`ConfigError` when neither names a broker.
+        """
+        servers = bootstrap_servers or self.kafka_bootstrap_servers
+        if not servers:
+            raise ConfigError("KAFKA_BOOTSTRAP_SERVERS is not set (use `streamgate dev` for an embedded broker)")
+        return KafkaConnection(servers, self.kafka)
 
     def stage_actors(self, stage: str) -> int:
         """Actors of an in-process stage (the default when the config does not name it)."""

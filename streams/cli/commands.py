@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import StreamgateError
+from gateway.kafka_security import KafkaTarget
 from gateway.limits.policy import effective_limits
 from gateway.limits.snapshot import Snapshot, snapshot
 from gateway.limits.state import decode
@@ -63,7 +64,7 @@ def cli_request(args: argparse.Namespace) -> LLMRequest:
     )
 
 
-async def send(settings: Settings, bootstrap: str, request: LLMRequest, *, timeout_s: float) -> int:
+async def send(settings: Settings, bootstrap: KafkaTarget, request: LLMRequest, *, timeout_s: float) -> int:
     """Publish one request and print its result as JSON; exits 1 when it is ``rejected``/``error`` or never came."""
     _quiet_kafka_client()
     async with GatewayClient(
@@ -89,7 +90,7 @@ def schema(name: str | None) -> int:
     return 0
 
 
-async def limits(settings: Settings, bootstrap: str, tenant: str, user: str | None) -> int:
+async def limits(settings: Settings, bootstrap: KafkaTarget, tenant: str, user: str | None) -> int:
     """Fold the usage table's changelog and print usage against each limit."""
     _quiet_kafka_client()
     keys = {tenant: "tenant"} if user is None else {tenant: "tenant", user_key(tenant, user): "user"}
@@ -118,7 +119,7 @@ def iso_utc(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-async def _read_changelog(bootstrap: str, topic: str, keys: set[str]) -> dict[str, bytes | None]:
+async def _read_changelog(bootstrap: KafkaTarget, topic: str, keys: set[str]) -> dict[str, bytes | None]:
     latest: dict[str, bytes | None] = {}
     for record in await read_topic(bootstrap, topic):
         key = json.loads(record.key) if record.key else None

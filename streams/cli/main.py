@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from gateway.errors import StreamgateError
+from gateway.kafka_security import KafkaConnection
 from gateway.settings import Settings, load_settings
 from streams.cli import cache_cli, plugins
 from streams.cli.usage_command import USAGE_HELP, add_usage_arguments
@@ -93,11 +94,14 @@ def _version() -> str:
         return "unknown"
 
 
-def _bootstrap(settings: Settings) -> str:
+def _bootstrap(settings: Settings) -> KafkaConnection:
+    """The configured broker with ``[kafka]``'s security, else the running dev stack's (PLAINTEXT when embedded)."""
     if settings.kafka_bootstrap_servers:
-        return settings.kafka_bootstrap_servers
+        return settings.kafka_connection()
     if DEV_STATE.is_file():
-        return str(json.loads(DEV_STATE.read_text())["kafka_bootstrap_servers"])
+        state = json.loads(DEV_STATE.read_text())
+        servers = str(state["kafka_bootstrap_servers"])
+        return KafkaConnection(servers) if state.get("embedded_broker") else settings.kafka_connection(servers)
     raise StreamgateError("no broker: set KAFKA_BOOTSTRAP_SERVERS or start `streamgate dev` in this directory")
 
 

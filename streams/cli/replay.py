@@ -26,6 +26,7 @@ from agents import intake as intake_stage
 from agents.replay_report import Comparison, compare
 from agents.shadow import Variant, serve_shadow, shadow_request
 from gateway.errors import StreamgateError
+from gateway.kafka_security import KafkaTarget, connection
 from gateway.prompts.registry import PromptRegistry
 from gateway.settings import Settings
 from guards.registry import build_guards
@@ -75,9 +76,9 @@ def window_of(since: str | None, start: str | None, end: str | None, now_ms: int
     return window
 
 
-async def read_window(bootstrap: str, topic: str, window: Window) -> list[ConsumerRecord[bytes, bytes]]:
+async def read_window(bootstrap: KafkaTarget, topic: str, window: Window) -> list[ConsumerRecord[bytes, bytes]]:
     """The records of ``topic`` whose timestamp falls in ``window`` (seeking by time, reading to the end)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(**connection(bootstrap).client_kwargs(), enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
@@ -114,7 +115,7 @@ def recorded_requests(records: list[ConsumerRecord[bytes, bytes]]) -> list[LLMRe
     return list(seen.values())
 
 
-async def recorded_results(bootstrap: str, topics: set[str], ids: set[str]) -> dict[str, LLMResult]:
+async def recorded_results(bootstrap: KafkaTarget, topics: set[str], ids: set[str]) -> dict[str, LLMResult]:
     """The first recorded result of each id in ``ids`` on any of ``topics``."""
     found: dict[str, LLMResult] = {}
     for topic in sorted(topics):
@@ -130,7 +131,7 @@ async def recorded_results(bootstrap: str, topics: set[str], ids: set[str]) -> d
 
 async def run_replay(
     settings: Settings,
-    bootstrap: str,
+    bootstrap: KafkaTarget,
     window: Window,
     variant: Variant,
     *,
@@ -147,7 +148,7 @@ async def run_replay(
     services = build_services(settings.model_copy(update={"app_id": f"{settings.app_id}.shadow"}))
     prompts = PromptRegistry.load(settings.prompts_dir, settings.prompts)
     guards = build_guards(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_request_size=4 << 20)
+    producer = AIOKafkaProducer(**connection(bootstrap).client_kwargs(), linger_ms=5, max_request_size=4 << 20)
     await producer.start()
     gate = asyncio.Semaphore(concurrency)
 
@@ -184,7 +185,7 @@ def with_dev_simulator(settings: Settings, dev_state: Path) -> Settings:
 
 
 async def replay_command(
-    settings: Settings, bootstrap: str, args: argparse.Namespace, *, dev_state: Path | None = None
+    settings: Settings, bootstrap: KafkaTarget, args: argparse.Namespace, *, dev_state: Path | None = None
 ) -> int:
     """The ``replay`` subcommand: print what was replayed and the comparison."""
     if dev_state is not None:

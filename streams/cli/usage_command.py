@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gateway.kafka_security import KafkaTarget
 from gateway.settings import Settings
 from gateway.usage_report.build import build_report, parse_by
 from gateway.usage_report.html import render_html
@@ -30,7 +31,7 @@ def add_usage_arguments(usage: argparse.ArgumentParser) -> None:
     usage.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
-def run_usage(settings: Settings, bootstrap: Callable[[], str], args: argparse.Namespace) -> int:
+def run_usage(settings: Settings, bootstrap: Callable[[], KafkaTarget], args: argparse.Namespace) -> int:
     """Check the flags, then read, aggregate and print the report (``bootstrap`` finds the broker)."""
     from streams.cli.usage_reader import read_usage  # aiokafka and tqdm only when the command runs
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from gateway.errors import BrokerError
+from gateway.kafka_security import KafkaTarget, connection
 from gateway.usage_report.timerange import TimeRange
 from schemas.usage import UsageEvent
 
@@ -31,11 +32,11 @@ async def _start_offsets(consumer: AIOKafkaConsumer, tps: list[TopicPartition], 
 
 
 async def read_usage(
-    bootstrap: str, topic: str, window: TimeRange, *, progress: bool = True
+    bootstrap: KafkaTarget, topic: str, window: TimeRange, *, progress: bool = True
 ) -> tuple[list[UsageEvent], int]:
     """Every usage event on ``topic`` now whose ``ts_ms`` is in ``window``, and how many records did not parse."""
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # an unreachable broker is our one line, not theirs
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(**connection(bootstrap).client_kwargs(), enable_auto_commit=False, group_id=None)
     try:
         await consumer.start()
     except KafkaConnectionError as exc:

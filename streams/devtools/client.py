@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaConnectionError
 
 from gateway.errors import BrokerError
+from gateway.kafka_security import KafkaTarget, connection
 from schemas.request import LLMRequest
 from schemas.result import LLMResult
 
@@ -21,7 +22,9 @@ from schemas.result import LLMResult
 class GatewayClient:
     """Publishes :class:`LLMRequest` events and reads :class:`LLMResult` events from a reply topic."""
 
-    def __init__(self, bootstrap: str, *, requests_topic: str = "llm.requests", results_topic: str = "llm.results"):
+    def __init__(
+        self, bootstrap: KafkaTarget, *, requests_topic: str = "llm.requests", results_topic: str = "llm.results"
+    ) -> None:
         self._bootstrap = bootstrap
         self.requests_topic = requests_topic
         self.results_topic = results_topic
@@ -40,10 +43,10 @@ class GatewayClient:
 
     async def _connect(self) -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap, linger_ms=5, max_batch_size=1 << 20, max_request_size=4 << 20
+            **connection(self._bootstrap).client_kwargs(), linger_ms=5, max_batch_size=1 << 20, max_request_size=4 << 20
         )
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
+            **connection(self._bootstrap).client_kwargs(),
             group_id=f"streamgate-client-{uuid.uuid4().hex[:8]}",
             enable_auto_commit=False,
             fetch_max_wait_ms=10,
@@ -118,9 +121,9 @@ def new_request_id(prefix: str = "req") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:16]}"
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+async def read_topic(bootstrap: KafkaTarget, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record currently on ``topic`` (all partitions, from the beginning, up to the current end)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(**connection(bootstrap).client_kwargs(), enable_auto_commit=False, group_id=None)
     try:
         await _start(consumer, bootstrap)
         tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
@@ -140,7 +143,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
         await consumer.stop()
 
 
-async def _start(client: AIOKafkaProducer | AIOKafkaConsumer, bootstrap: str) -> None:
+async def _start(client: AIOKafkaProducer | AIOKafkaConsumer, bootstrap: KafkaTarget) -> None:
     """Start a producer or consumer; a broker that does not answer is a :class:`BrokerError`."""
     try:
         await client.start()

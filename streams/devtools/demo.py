@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from gateway.kafka_security import KafkaTarget
 from gateway.settings import Settings
 from schemas.dead_letter import DeadLetter
 from schemas.request import LLMRequest
@@ -73,7 +74,7 @@ def run_demo(settings: Settings, config_file: Path | None) -> int:
 async def _run_batch(stack: DevStack, settings: Settings, run: str) -> int:
     requests = demo_requests(run, settings)
     topics = settings.topics
-    async with GatewayClient(stack.bootstrap, requests_topic=topics.requests, results_topic=topics.results) as client:
+    async with GatewayClient(stack.kafka, requests_topic=topics.requests, results_topic=topics.results) as client:
         # The primary of "smart" (claude-sonnet-4) is down for this run: its requests fall back to gpt-4o.
         stack.simulator_fault(model=settings.models["claude-sonnet-4"].upstream, error_rate=1.0, error_status=503)
         started = time.monotonic()
@@ -89,8 +90,8 @@ async def _run_batch(stack: DevStack, settings: Settings, run: str) -> int:
         )
         results = await client.collect([r.id for r in requests], timeout_s=90)
         elapsed = time.monotonic() - started
-    usage = await _read_all(stack.bootstrap, topics.usage, lambda raw: UsageEvent.model_validate_json(raw))
-    letters = await _read_all(stack.bootstrap, topics.dlq, lambda raw: DeadLetter.model_validate_json(raw))
+    usage = await _read_all(stack.kafka, topics.usage, lambda raw: UsageEvent.model_validate_json(raw))
+    letters = await _read_all(stack.kafka, topics.dlq, lambda raw: DeadLetter.model_validate_json(raw))
     _print_table(requests, results)
     ours = [u for u in usage if u.request_id.startswith(f"demo-{run}")]
     total = sum(u.cost_usd or 0.0 for u in ours)  # null: a model without a known price
@@ -121,5 +122,5 @@ def _print_table(requests: list[LLMRequest], results: dict[str, LLMResult]) -> N
         )
 
 
-async def _read_all(bootstrap: str, topic: str, parse: Any) -> list[Any]:
+async def _read_all(bootstrap: KafkaTarget, topic: str, parse: Any) -> list[Any]:
     return [parse(record.value) for record in await read_topic(bootstrap, topic)]

@@ -1,6 +1,7 @@
 """Dev mode: a broker, the provider simulator and workers on this machine, with nothing to install or configure.
 
-The broker is ``KAFKA_BOOTSTRAP_SERVERS`` when set, else the embedded Tansu broker on a free loopback port. The
+The broker is ``KAFKA_BOOTSTRAP_SERVERS`` when set (reached with the ``[kafka]`` security settings), else the
+embedded Tansu broker on a free loopback port (PLAINTEXT, whatever ``[kafka]`` says). The
 simulator serves every provider the settings leave unconfigured (no API key, no base URL); a configured one keeps
 its own endpoint (:mod:`streams.devtools.provider_routes`), and no simulator runs when all are configured.
 Workers are ``streamgate worker`` subprocesses, so they can be killed and restarted like production ones.
@@ -26,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from gateway.kafka_security import KafkaConnection
 from gateway.settings import Settings
 from schemas.request import ChatMessage, LLMRequest
 from streams.devtools.client import GatewayClient, new_request_id
@@ -65,6 +67,13 @@ class DevStack:
     _broker: EmbeddedBroker | None = None
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    @property
+    def kafka(self) -> KafkaConnection:
+        """How this stack's clients reach its broker: ``[kafka]``'s security for a configured one, else PLAINTEXT."""
+        if self._broker is not None:
+            return KafkaConnection(self.bootstrap)
+        return self.settings.kafka_connection(self.bootstrap)
+
     def __enter__(self) -> DevStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if threading.current_thread() is threading.main_thread():
@@ -77,7 +86,7 @@ class DevStack:
                 self._broker = EmbeddedBroker(self.log_dir).start()
             self.bootstrap = self._broker.bootstrap_servers
         with self._step("creating topics"):
-            run_blocking(ensure_topics(self.bootstrap, topic_specs(self.settings)))
+            run_blocking(ensure_topics(self.kafka, topic_specs(self.settings)))
         if self.needs_simulator:
             with self._step("simulator"):
                 port = free_port()
@@ -129,6 +138,8 @@ class DevStack:
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "PYTHONUNBUFFERED": "1",
         }
+        if self._broker is not None:  # the embedded broker speaks PLAINTEXT only
+            env["STREAMGATE_KAFKA__SECURITY_PROTOCOL"] = "PLAINTEXT"
         env["STREAMGATE_WEB_PORT"] = str(self.worker_ports[index])
         env["STREAMGATE_DATA_DIR"] = str(self.log_dir.parent / f"worker-{index}")
         if self.simulator_url is not None:
@@ -216,9 +227,7 @@ class DevStack:
         """Block until a probe request is answered end to end; returns the seconds it took."""
         started = time.monotonic()
         topics = self.settings.topics
-        async with GatewayClient(
-            self.bootstrap, requests_topic=topics.requests, results_topic=topics.results
-        ) as client:
+        async with GatewayClient(self.kafka, requests_topic=topics.requests, results_topic=topics.results) as client:
             probe = LLMRequest(
                 id=new_request_id("probe"),
                 tenant="streamgate-probe",

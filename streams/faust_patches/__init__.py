@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import faust
 
+from gateway.kafka_security import KafkaConnection
 from gateway.settings import Settings
 from streams.faust_patches import changelog_barrier, commit_offsets, end_offsets, fetch_wait, gate
 from streams.faust_patches.channels import stage_channel
@@ -24,17 +25,18 @@ from streams.faust_patches.event_context import acting_for
 __all__ = ["acting_for", "install", "stage_channel"]
 
 
-def install(app: faust.App, settings: Settings) -> None:
+def install(app: faust.App, settings: Settings, kafka: KafkaConnection | None = None) -> None:
     """Check the gate, then install every correction for ``app`` (idempotent: safe for several apps).
 
     Raises :class:`gateway.errors.FaustPatchError`, with nothing replaced, on a faust-streaming or aiokafka version
     or method these corrections were not written for. ``settings.upstream_commit_logic`` keeps Faust's own commit
     logic (and no changelog barrier), which exists only so a test can show the event loss the fix prevents.
+    ``kafka``: the worker's connection; its security is used by the corrections' own Kafka clients.
     """
     gate.check()
     commit_offsets.install(upstream_logic=settings.upstream_commit_logic)
     fetch_wait.install(fetch_max_wait_ms=settings.fetch_max_wait_ms, fetch_min_bytes=settings.fetch_min_bytes)
-    end_offsets.install()
+    end_offsets.install(kafka.security_kwargs() if kafka is not None else None)
     if settings.upstream_commit_logic:
         changelog_barrier.uninstall()
     else:

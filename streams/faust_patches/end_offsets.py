@@ -22,15 +22,18 @@ from streams.faust_patches import patching
 
 
 async def true_end_offsets(
-    bootstrap_servers: Any, reported: Mapping[Any, int], timeout_s: float = 10.0
+    bootstrap_servers: Any, reported: Mapping[Any, int], timeout_s: float = 10.0, **security: Any
 ) -> dict[Any, int]:
-    """``reported`` end offsets, raised to the high watermark a fetch from just before each one returns."""
+    """``reported`` end offsets, raised to the high watermark a fetch from just before each one returns.
+
+    ``security``: the worker's aiokafka security arguments (:meth:`KafkaConnection.security_kwargs`).
+    """
     ends = dict(reported)
     candidates = [tp for tp, end in reported.items() if end is not None and end > 0]
     if not candidates:
         return ends
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=10
+        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=10, **security
     )
     await consumer.start()
     try:
@@ -53,16 +56,23 @@ async def true_end_offsets(
         await consumer.stop()
 
 
-def _with_true_highwaters(original: Callable[..., Any]) -> Callable[..., Any]:
-    async def _highwaters(self: Any, partitions: Any) -> Any:
-        reported = await original(self, partitions)
-        if self.consumer.in_transaction:
-            return reported
-        return await true_end_offsets(self._ensure_consumer()._client._bootstrap_servers, reported)
+def _with_true_highwaters(security: Mapping[str, Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        async def _highwaters(self: Any, partitions: Any) -> Any:
+            reported = await original(self, partitions)
+            if self.consumer.in_transaction:
+                return reported
+            servers = self._ensure_consumer()._client._bootstrap_servers
+            return await true_end_offsets(servers, reported, **security)
 
-    return _highwaters
+        return _highwaters
+
+    return make
 
 
-def install() -> None:
-    """Make Faust recover every table up to :func:`true_end_offsets` (outside transactions)."""
-    patching.replace(AIOKafkaConsumerThread, "_highwaters", _with_true_highwaters)
+def install(security: Mapping[str, Any] | None = None) -> None:
+    """Make Faust recover every table up to :func:`true_end_offsets` (outside transactions).
+
+    ``security``: the aiokafka security arguments the extra consumer connects with (the worker's own).
+    """
+    patching.replace(AIOKafkaConsumerThread, "_highwaters", _with_true_highwaters(dict(security or {})))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway.errors import BrokerError
+from gateway.kafka_security import KafkaTarget, connection
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +16,7 @@ _TOPIC_ALREADY_EXISTS = 36
 
 
 async def ensure_topics(
-    bootstrap: str, specs: Sequence[tuple[str, int]], *, replication_factor: int = 1, timeout_s: float = 30.0
+    kafka: KafkaTarget, specs: Sequence[tuple[str, int]], *, replication_factor: int = 1, timeout_s: float = 30.0
 ) -> dict[str, int]:
     """Create the missing ``(name, partitions)`` topics and wait until all are visible with leaders.
 
@@ -25,10 +26,11 @@ async def ensure_topics(
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import KafkaError
 
+    bootstrap = connection(kafka)
     wanted = dict(specs)
     if invalid := {name: n for name, n in wanted.items() if n < 1}:
         raise BrokerError(f"partitions must be >= 1: {invalid}")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    admin = AIOKafkaAdminClient(**bootstrap.client_kwargs(), request_timeout_ms=int(timeout_s * 1000))
     try:
         async with asyncio.timeout(timeout_s):
             await admin.start()
@@ -60,7 +62,7 @@ async def _wait_visible(admin: Any, wanted: dict[str, int]) -> dict[str, int]:
         await asyncio.sleep(0.05)
 
 
-async def list_topic_names(bootstrap: str, *, timeout_s: float = 5.0) -> set[str]:
+async def list_topic_names(kafka: KafkaTarget, *, timeout_s: float = 5.0) -> set[str]:
     """Every topic the cluster has, from a metadata request for all topics (which auto-creates nothing).
 
     Raises :class:`BrokerError` when the broker cannot answer within ``timeout_s``.
@@ -68,7 +70,8 @@ async def list_topic_names(bootstrap: str, *, timeout_s: float = 5.0) -> set[str
     from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.errors import KafkaError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    bootstrap = connection(kafka)
+    admin = AIOKafkaAdminClient(**bootstrap.client_kwargs(), request_timeout_ms=int(timeout_s * 1000))
     try:
         async with asyncio.timeout(timeout_s):
             await admin.start()

@@ -7,23 +7,27 @@ import logging
 import faust
 from faust.utils.terminal.spinners import SpinnerHandler
 
+from gateway.kafka_security import KafkaTarget, connection
 from gateway.settings import Settings
 from streams import faust_patches
 
 
-def create_app(settings: Settings, bootstrap_servers: str) -> faust.App:
+def create_app(settings: Settings, target: KafkaTarget) -> faust.App:
     """A Faust app tuned for low per-hop latency and thousands of requests in flight.
 
     The numbers come from measurements on the embedded broker (see README, "Topology and costs"): a 10 ms fetch
     wait instead of Faust's hard-coded 1.5 s, 1 MB producer batches so thousands of concurrent senders do not
     thrash a small batch, and a 6 s session timeout so joins and rebalances take ~3 s instead of ~30 s.
     The Faust corrections (:mod:`streams.faust_patches`) are checked and installed here, before the app starts.
+    ``kafka``'s security becomes Faust's ``broker_credentials``: the worker's producer and consumers use it.
     """
+    kafka = connection(target)
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
-    servers = ";".join(f"kafka://{server.strip()}" for server in bootstrap_servers.split(","))
+    servers = ";".join(f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(","))
     app = faust.App(
         settings.app_id,
         broker=servers,
+        broker_credentials=kafka.faust_credentials(),
         store="memory://",
         datadir=str(settings.data_dir / "faust"),
         topic_partitions=settings.partitions,
@@ -47,7 +51,7 @@ def create_app(settings: Settings, bootstrap_servers: str) -> faust.App:
         worker_redirect_stdouts=False,
         logging_config=None,
     )
-    faust_patches.install(app, settings)
+    faust_patches.install(app, settings, kafka)
     app.task(_drop_unhandled_debug_records)
     return app
 

@@ -19,6 +19,7 @@ from agents import prepare as prepare_stage
 from agents import screen as screen_stage
 from agents.guarding import Guarding
 from agents.job import Job
+from gateway.kafka_security import KafkaConnection
 from gateway.logs import request_context
 from gateway.model_tokens import load_encodings
 from gateway.prompts.registry import PromptRegistry
@@ -73,7 +74,7 @@ class Pipeline:
     in_flight: set[str] = field(default_factory=set)
 
 
-def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pipeline:
+def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka: KafkaConnection) -> Pipeline:
     """Declare topics, tables, channels and the seven agents (intake plus the six stages) on ``app``."""
     topics = declare_topics(app, settings)
     records = app.Table("requests", default=None, partitions=settings.partitions, value_type=bytes)
@@ -81,8 +82,7 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services) -> Pi
     ledger = Ledger(records, LimitsLedger(usage, settings), RecordExpiry(settings.ledger_retention_s))
     accountant = Accountant(app, settings, topics, ledger)
     stages = declare_stages(settings, services)
-    bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
-    replies = ReplyGate(settings, lambda: list_topic_names(bootstrap))
+    replies = ReplyGate(settings, lambda: list_topic_names(kafka))
     prompts = PromptRegistry.load(settings.prompts_dir, settings.prompts)
     load_encodings()  # screening counts every prompt by its models' encodings; not on the first request
     guards = build_guards(settings)

@@ -9,8 +9,8 @@ from typing import Any
 
 import faust
 
-from gateway.errors import ConfigError
 from gateway.event_loop import install_event_loop
+from gateway.kafka_security import KafkaTarget, connection
 from gateway.logs import logging_config
 from gateway.price_source import SOURCE
 from gateway.pricing import unpriced_models
@@ -44,14 +44,15 @@ def topic_specs(settings: Settings) -> list[tuple[str, int]]:
     return specs
 
 
-def build_worker_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Pipeline]:
+def build_worker_app(settings: Settings, target: KafkaTarget) -> tuple[faust.App, Pipeline]:
     """The configured app with every agent, table and web page declared."""
-    app = create_app(settings, bootstrap)
+    kafka = connection(target)
+    app = create_app(settings, kafka)
     for name in unpriced_models(settings.models):
         log.warning("model %r has no known price: its usage events will carry cost_usd null", name)
     metrics.PRICE_SOURCE.labels(source=SOURCE).set(1)
     services = build_services(settings)
-    pipeline = build_pipeline(app, settings, services)
+    pipeline = build_pipeline(app, settings, services, kafka)
     _add_pages(app, pipeline)
     add_health_pages(app, services.redis)
 
@@ -90,12 +91,11 @@ def _add_pages(app: faust.App, pipeline: Pipeline) -> None:
 
 def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
     """Run a worker in the foreground until SIGINT/SIGTERM."""
-    bootstrap = settings.kafka_bootstrap_servers
-    if not bootstrap:
-        raise ConfigError("KAFKA_BOOTSTRAP_SERVERS is not set (use `streamgate dev` for an embedded broker)")
+    kafka = settings.kafka_connection()
     install_event_loop(settings.event_loop)
-    asyncio.run(ensure_topics(bootstrap, topic_specs(settings), replication_factor=settings.replication_factor))
-    app, _ = build_worker_app(settings, bootstrap)
+    asyncio.run(ensure_topics(kafka, topic_specs(settings), replication_factor=settings.replication_factor))
+    log.info("kafka: %s %s", kafka.bootstrap_servers, kafka.security.describe())
+    app, _ = build_worker_app(settings, kafka)
     worker = BoundedShutdownWorker(
         app,
         loglevel=loglevel,
