@@ -15,6 +15,7 @@ from gateway.errors import StreamgateError
 from gateway.settings import GuardSettings
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
+from schemas.result import ErrorInfo, LLMResult
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 _TOPIC_RE = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
@@ -80,6 +81,18 @@ def check_bounds(request: LLMRequest, raw_size: int, limits: GuardSettings) -> N
     metadata_size = len(orjson.dumps(request.metadata))
     if metadata_size > limits.max_metadata_bytes:
         _too_large(request, f"metadata is {metadata_size} bytes", "max_metadata_bytes", limits.max_metadata_bytes)
+
+
+def unbound_rejection(request: LLMRequest, code: ErrorCode) -> tuple[bytes, bytes]:
+    """``(key, value)`` of the ``rejected`` result of a request the tenant binding refused (``code``)."""
+    why = {
+        ErrorCode.UNAUTHENTICATED: f"the request is not signed with a key of tenant {request.tenant!r}",
+        ErrorCode.TENANT_FORBIDDEN: f"the request is signed by another tenant than {request.tenant!r}",
+    }[code]
+    result = LLMResult(
+        id=request.id, status="rejected", error=ErrorInfo(code=code, message=why, limit="tenant_binding")
+    )
+    return request.id.encode(), result.model_dump_json().encode()
 
 
 def _too_large(request: LLMRequest, what: str, rule: str, limit: int) -> None:

@@ -32,6 +32,7 @@ from gateway.pricing import PricingSettings
 from gateway.prompts.config import PromptSplit
 from gateway.resilience.config import ResilienceSettings
 from gateway.routing.config import RoutingSettings
+from gateway.tenant_binding import TenantBindingSettings
 
 CONFIG_ENV_VAR = "STREAMGATE_CONFIG"
 
@@ -218,6 +219,9 @@ class Settings(BaseSettings):
 
     # --- request handling -----------------------------------------------------------------------------------
     guards: GuardSettings = Field(default_factory=GuardSettings)
+    tenant_binding: TenantBindingSettings = Field(
+        default_factory=TenantBindingSettings, description="Signed requests: who published is who pays."
+    )
     models: dict[str, ModelSpec] = Field(default_factory=lambda: dict(DEFAULT_MODELS))
     aliases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ALIASES))
     default_model: str = "gpt-4o-mini"

@@ -19,6 +19,8 @@ class ErrorCode(StrEnum):
     MODEL_NOT_ALLOWED = "model_not_allowed"
     CONTEXT_TOO_LONG = "context_too_long"
     PRICE_UNKNOWN = "price_unknown"
+    UNAUTHENTICATED = "unauthenticated"  # tenant binding on: no valid signature of the named tenant
+    TENANT_FORBIDDEN = "tenant_forbidden"  # tenant binding on: signed by one tenant, naming another
     # error: the request was admitted but could not be served
     DEADLINE_EXCEEDED = "deadline_exceeded"
     PROVIDER_TIMEOUT = "provider_timeout"

@@ -13,12 +13,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from gateway.errors import StreamgateError
 from gateway.kafka_security import KafkaTarget
 from gateway.limits.policy import effective_limits
 from gateway.limits.snapshot import Snapshot, snapshot
 from gateway.limits.state import decode
 from gateway.settings import Settings
+from gateway.tenant_binding import key_config, new_key
 from schemas.codes import ErrorCode
 from schemas.export import CONTRACT, render
 from schemas.request import ChatMessage, LLMRequest
@@ -68,7 +71,10 @@ async def send(settings: Settings, bootstrap: KafkaTarget, request: LLMRequest, 
     """Publish one request and print its result as JSON; exits 1 when it is ``rejected``/``error`` or never came."""
     _quiet_kafka_client()
     async with GatewayClient(
-        bootstrap, requests_topic=settings.topics.requests, results_topic=settings.topics.results
+        bootstrap,
+        requests_topic=settings.topics.requests,
+        results_topic=settings.topics.results,
+        tenant_keys=settings.tenant_binding.signing_keys(),
     ) as client:
         await client.publish([request])
         found = await client.collect([request.id], timeout_s=timeout_s)
@@ -78,6 +84,16 @@ async def send(settings: Settings, bootstrap: KafkaTarget, request: LLMRequest, 
     result = found[request.id]
     print(result.model_dump_json(indent=2))
     return 0 if result.status == "ok" else 1
+
+
+def tenant_key(tenant: str) -> int:
+    """Print a new random key for ``tenant`` and the ``[tenant_binding]`` config that accepts it."""
+    try:
+        LLMRequest(id="key", tenant=tenant, user="u", messages=[ChatMessage(role="user", content=".")])
+    except ValidationError:
+        raise StreamgateError(f"invalid tenant name {tenant!r}") from None
+    print(key_config(tenant, new_key()), end="")
+    return 0
 
 
 def schema(name: str | None) -> int:

@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--shadow-usage-topic", default=None, help="shadow usage topic (default <usage>.shadow)")
     replay.add_argument("--concurrency", type=int, default=16, help="requests replayed at once")
     add_usage_arguments(command("usage", USAGE_HELP))
+    tenant_key = command("tenant-key", "create a signing key for a tenant (tenant binding) and print its config")
+    tenant_key.add_argument("tenant", help="the tenant the key signs for")
     for plugin in plugins.discover().values():
         plugin.add_arguments(command(plugin.name, plugin.help))
     cache_cli.add_parser(command)
@@ -169,6 +171,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if command == "limits":
         return asyncio.run(commands.limits(settings, _bootstrap(settings), args.tenant, args.user))
+    if command == "tenant-key":
+        return commands.tenant_key(args.tenant)
     if command == "status":
         return commands.status(DEV_STATE, args.url)
     if command == "replay":

@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaConnectionError
 
 from gateway.errors import BrokerError
 from gateway.kafka_security import KafkaTarget, connection
+from gateway.tenant_binding import sign
 from schemas.request import LLMRequest
 from schemas.result import LLMResult
 
@@ -23,9 +24,16 @@ class GatewayClient:
     """Publishes :class:`LLMRequest` events and reads :class:`LLMResult` events from a reply topic."""
 
     def __init__(
-        self, bootstrap: KafkaTarget, *, requests_topic: str = "llm.requests", results_topic: str = "llm.results"
+        self,
+        bootstrap: KafkaTarget,
+        *,
+        requests_topic: str = "llm.requests",
+        results_topic: str = "llm.results",
+        tenant_keys: Mapping[str, str] | None = None,
     ) -> None:
+        """``tenant_keys``: tenant -> key; requests of those tenants are signed (:mod:`gateway.tenant_binding`)."""
         self._bootstrap = bootstrap
+        self._tenant_keys = dict(tenant_keys or {})
         self.requests_topic = requests_topic
         self.results_topic = results_topic
         self._producer: AIOKafkaProducer | None = None
@@ -83,14 +91,16 @@ class GatewayClient:
         otherwise unkeyed.
         """
         assert self._producer is not None
-        futures = [
-            await self._producer.send(
-                self.requests_topic,
-                value=r.model_dump_json(exclude_none=True).encode(),
-                key=r.tenant.encode() if keyed else None,
+        futures = []
+        for r in requests:
+            value = r.model_dump_json(exclude_none=True).encode()
+            key = self._tenant_keys.get(r.tenant)
+            headers = sign(value, r.tenant, key) if key is not None else None
+            futures.append(
+                await self._producer.send(
+                    self.requests_topic, value=value, key=r.tenant.encode() if keyed else None, headers=headers
+                )
             )
-            for r in requests
-        ]
         await asyncio.gather(*futures)
 
     async def publish_raw(self, values: Iterable[bytes]) -> None:

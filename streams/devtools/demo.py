@@ -74,7 +74,10 @@ def run_demo(settings: Settings, config_file: Path | None) -> int:
 async def _run_batch(stack: DevStack, settings: Settings, run: str) -> int:
     requests = demo_requests(run, settings)
     topics = settings.topics
-    async with GatewayClient(stack.kafka, requests_topic=topics.requests, results_topic=topics.results) as client:
+    keys = settings.tenant_binding.signing_keys()
+    async with GatewayClient(
+        stack.kafka, requests_topic=topics.requests, results_topic=topics.results, tenant_keys=keys
+    ) as client:
         # The primary of "smart" (claude-sonnet-4) is down for this run: its requests fall back to gpt-4o.
         stack.simulator_fault(model=settings.models["claude-sonnet-4"].upstream, error_rate=1.0, error_status=503)
         started = time.monotonic()

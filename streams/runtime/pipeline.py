@@ -24,6 +24,7 @@ from gateway.logs import request_context
 from gateway.model_tokens import load_encodings
 from gateway.prompts.registry import PromptRegistry
 from gateway.settings import Settings
+from gateway.tenant_binding import verify as verify_binding
 from guards.base import Guard
 from guards.registry import build_guards, of_stage
 from schemas.codes import ErrorCode
@@ -134,18 +135,21 @@ async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
     message = event.message
     try:
         request = intake_stage.parse_request(event.value)
+        if p.settings.tenant_binding.mode == "hmac":  # before any work: who published is who pays
+            refused = verify_binding(event.value, message.headers or (), request.tenant, p.settings.tenant_binding)
+            if refused is not None:
+                log.warning("request %s for tenant %r refused: %s", request.id, request.tenant, refused)
+                metrics.REJECTIONS.labels(code=refused).inc()
+                answer = intake_stage.unbound_rejection(request, refused)
+                await _refuse(p, event, [], request.reply_to, answer, f"refusal of {request.id}")
+                return
         intake_stage.check_bounds(request, len(event.value), p.settings.guards)
     except intake_stage.InvalidEvent as bad:
         metrics.DEAD_LETTERS.labels(reason=bad.reason).inc()
         letter = dead_letter(message, bad.reason, bad.detail, max_raw_bytes=p.settings.max_dead_letter_bytes)
         futures = [await send(p.topics.dlq, message.key, letter)]
-        answer = rejection_for_invalid(bad)
-        if answer is not None:
-            reply_to = bad.reply_to if await p.replies.refusal(bad.reply_to) is None else None
-            reply = p.topics.reply(reply_to or p.settings.topics.results)
-            futures.append(await send(reply, answer[0], answer[1]))
         what = f"dead letter of offset {message.offset}"
-        after_delivery(futures, event.ack, what=what, on_failed=p.set_aside.if_undeliverable(event, what))
+        await _refuse(p, event, futures, bad.reply_to, rejection_for_invalid(bad), what)
         return
     received = int((message.timestamp or time.time()) * 1000)
     # Content guards (CPU-heavy: injection, PII) run here, before admission, not in the screen actor.
@@ -171,6 +175,17 @@ async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
     future = await send(p.topics.admit, request.tenant.encode(), value, headers=headers)
     what = f"request {request.id}"
     after_delivery([future], event.ack, what=what, on_failed=p.set_aside.if_undeliverable(event, what))
+
+
+async def _refuse(
+    p: Pipeline, event: Any, futures: list[Any], reply_to: str | None, answer: tuple[bytes, bytes] | None, what: str
+) -> None:
+    """Send ``answer`` (a rejected result, if any) to ``reply_to`` when allowed, else the results topic; ack the
+    event once it and ``futures`` are delivered."""
+    if answer is not None:
+        allowed = reply_to if await p.replies.refusal(reply_to) is None else None
+        futures.append(await send(p.topics.reply(allowed or p.settings.topics.results), answer[0], answer[1]))
+    after_delivery(futures, event.ack, what=what, on_failed=p.set_aside.if_undeliverable(event, what))
 
 
 async def _or_dead_letter(

@@ -123,7 +123,13 @@ async def store() -> AsyncIterator[RedisCompletionStore]:
 def sample_result() -> ResilientResult:
     link = ChainLink(model="claude-3-5-haiku", provider="anthropic", upstream="claude-3-5-haiku-latest")
     completion = Completion(
-        "anthropic", "claude-3-5-haiku-20241022", "Bonjour", 12, 3, "end_turn", cached_input_tokens=4,
+        "anthropic",
+        "claude-3-5-haiku-20241022",
+        "Bonjour",
+        12,
+        3,
+        "end_turn",
+        cached_input_tokens=4,
         cache_write_tokens=2,
     )
     attempts = [

@@ -226,6 +226,8 @@ def test_admitting_against_limits_takes_the_route_decided_at_screening(settings:
     request = hello(task="extract")
     admission = Books(cascade).admit(request, 1, None, NOW)
     assert admission.reservation is not None and admission.reservation.output_tokens == 200  # both steps
+
+
 def _with_unpriced_model(policy: Literal["reject", "reserve"]) -> Settings:
     from gateway.catalog import DEFAULT_MODELS, ModelSpec
     from gateway.pricing import PricingSettings
