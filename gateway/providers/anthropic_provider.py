@@ -1,4 +1,5 @@
-"""The Anthropic adapter: one Messages API call per attempt through the official async SDK."""
+"""The Anthropic adapter: one Messages API call per attempt through the official async SDK (streamed through
+:mod:`gateway.providers.anthropic_stream` when the call has a delta sink)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from gateway.providers._common import (
     request_headers,
     resolve_api_key,
 )
+from gateway.providers.anthropic_stream import stream_message
 from gateway.providers.base import Completion, CompletionCall
 from gateway.providers.error_mapping import map_sdk_error
 from gateway.providers.usage import anthropic_usage
@@ -72,6 +74,9 @@ class AnthropicProvider:
             raise missing_key_error(self.name, call.model, "ANTHROPIC_API_KEY")
         try:
             async with asyncio.timeout(call.timeout_s):
+                if call.on_delta is not None:
+                    body = {"model": call.model, "max_tokens": call.max_tokens, **_body(call)}
+                    return await stream_message(self._client, call, body, call.on_delta, provider=self.name)
                 # As in the OpenAI adapter: the SDK's raw ``post`` route, and we parse the body ourselves.
                 response = await self._client.post(
                     MESSAGES_PATH,

@@ -6,6 +6,23 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 
+class DeltaSink(Protocol):
+    """Receives the text of a streamed attempt as it arrives (``CompletionCall.on_delta``).
+
+    ``started`` is called once per attempt, when the provider accepted it and its stream opened: text fed after
+    it belongs to that attempt (a retry or fallback starts again). A sink never raises: an error in it would be
+    taken for the provider's and retried.
+    """
+
+    async def started(self) -> None:
+        """An attempt's stream opened; the deltas that follow replace any earlier attempt's."""
+        ...
+
+    async def delta(self, text: str) -> None:
+        """The next piece of the attempt's answer text."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class CompletionCall:
     """One provider attempt, in provider-neutral terms.
@@ -27,6 +44,8 @@ class CompletionCall:
     idempotency_key: str | None = None
     request_id: str | None = None  # the gateway request this call serves (tracing); defaults to idempotency_key
     extra_headers: dict[str, str] = field(default_factory=dict)
+    # Set: the adapter streams the answer (SSE) and feeds its text here as it arrives; the Completion is the same.
+    on_delta: DeltaSink | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +72,8 @@ class Provider(Protocol):
     """A provider adapter: one async call, errors mapped onto :mod:`gateway.errors`.
 
     ``complete`` raises only :class:`gateway.errors.ProviderError` subclasses. The SDK's own retries are off:
-    the gateway's resilience policy governs retries.
+    the gateway's resilience policy governs retries. With ``call.on_delta`` set it streams the answer and feeds
+    the text to that sink as it arrives; the returned :class:`Completion` (text, usage) is the same either way.
     """
 
     name: str

@@ -24,6 +24,7 @@ from gateway.simulator.calls import (
     new_id,
     open_sse,
     serve_call,
+    write_events,
 )
 from gateway.simulator.calls import split_deltas as _split
 from gateway.simulator.schema_instance import json_instance
@@ -112,7 +113,7 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
     if usage is not None:
         message["usage"] = usage
     if body.get("stream"):
-        return await _stream(request, message, usage)
+        return await _stream(request, ctx, message, usage)
     return web.Response(body=orjson.dumps(message), content_type=JSON_TYPE)
 
 
@@ -120,7 +121,9 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps({"type": name, **data}) + b"\n\n"
 
 
-async def _stream(request: web.Request, message: dict[str, Any], usage: dict[str, int] | None) -> web.StreamResponse:
+async def _stream(
+    request: web.Request, ctx: CallContext, message: dict[str, Any], usage: dict[str, int] | None
+) -> web.StreamResponse:
     """Write ``message`` as Anthropic's SSE event sequence."""
     block: dict[str, Any] = message["content"][0]
     start = {**message, "content": [], "stop_reason": None}
@@ -138,8 +141,9 @@ async def _stream(request: web.Request, message: dict[str, Any], usage: dict[str
     await response.write(_event("message_start", {"message": start}))
     await response.write(_event("content_block_start", {"index": 0, "content_block": opening}))
     await response.write(_event("ping", {}))
-    for delta in deltas:
-        await response.write(_event("content_block_delta", {"index": 0, "delta": delta}))
+    events = [_event("content_block_delta", {"index": 0, "delta": delta}) for delta in deltas]
+    if not await write_events(request, response, events, ctx):
+        return response
     await response.write(_event("content_block_stop", {"index": 0}))
     closing: dict[str, Any] = {"delta": {"stop_reason": message["stop_reason"], "stop_sequence": None}}
     if usage is not None:

@@ -157,6 +157,8 @@ async def _admit(request: web.Request, flavor: Flavor, state: SimState) -> CallC
         return malformed_response(bool(body.get("stream")))
     if decision.bad_json and not directives.bad_json:
         directives = dataclasses.replace(directives, bad_json=True)
+    if decision.cut_stream:
+        directives = dataclasses.replace(directives, cut_stream=True)
     return CallContext(body=body, model=model, request_id=request_id, directives=directives)
 
 
@@ -186,6 +188,25 @@ async def open_sse(request: web.Request, headers: dict[str, str] | None = None) 
     )
     await response.prepare(request)
     return response
+
+
+async def write_events(
+    request: web.Request, response: web.StreamResponse, events: list[bytes], ctx: CallContext
+) -> bool:
+    """Write a stream's delta events, ``delta_ms`` apart; under the ``cut_stream`` fault drop the connection
+    halfway instead (the client sees a truncated stream). False when cut."""
+    pause = (request.app[STATE_KEY].config.stream_delta_ms + ctx.directives.delta_ms) / 1000.0
+    cut_at = len(events) // 2 if ctx.directives.cut_stream else None
+    for index, event in enumerate(events):
+        if index == cut_at:
+            response.force_close()
+            if request.transport is not None:
+                request.transport.close()
+            return False
+        if pause and index:
+            await asyncio.sleep(pause)
+        await response.write(event)
+    return True
 
 
 def split_deltas(text: str, words_per_chunk: int, *, is_json: bool = False) -> list[str]:

@@ -29,6 +29,7 @@ class SimulatorConfig(BaseModel):
     models: tuple[str, ...] = Field(default_factory=_catalog_models, description="Listed by GET /v1/models.")
     max_tracked_request_ids: int = Field(default=100_000, ge=1, description="Bound of per-request-id stats.")
     stream_chunk_words: int = Field(default=3, ge=1, description="Words per streamed text delta.")
+    stream_delta_ms: float = Field(default=0.0, ge=0, description="Pause before each streamed delta after the first.")
 
     @classmethod
     def from_settings(cls, settings: SimulatorSettings, **overrides: Any) -> SimulatorConfig:

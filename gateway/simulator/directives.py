@@ -23,6 +23,8 @@ and unparseable values are ignored. Directives are applied on top of any configu
                             ``output_tokens`` (it does not break thinking out)
 ``#sim:echo``               answer with the last user message itself (directives removed), e.g. to see what
                             reached the provider or to have placeholders repeated (OpenAI text replies)
+``#sim:delta_ms=N``         a streamed answer waits N milliseconds before each delta after the first (a model
+                            that generates at a finite speed; added to ``config.stream_delta_ms``)
 ==========================  ===========================================================================
 
 Example: ``"Summarise this. #sim:sleep_ms=1500 #sim:no_usage"``.
@@ -55,6 +57,8 @@ class Directives:
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
     echo: bool = False
+    delta_ms: float = 0.0
+    cut_stream: bool = False  # set by the cut_stream_next fault, never by a prompt
 
 
 NO_DIRECTIVES = Directives()
@@ -67,8 +71,8 @@ def parse_directives(text: str) -> Directives:
     fields: dict[str, Any] = {}
     for name, value in _DIRECTIVE.findall(text):
         try:
-            if name == "sleep_ms":
-                fields["sleep_ms"] = max(0.0, float(value))
+            if name in ("sleep_ms", "delta_ms"):
+                fields[name] = max(0.0, float(value))
             elif name == "status":
                 fields["status"] = int(value)
             elif name == "retry_after":

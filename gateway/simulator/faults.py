@@ -4,7 +4,7 @@ A :class:`FaultSpec` says how a model misbehaves; the :class:`FaultRegistry` kee
 it into a :class:`FaultDecision` for each call. Counted faults (``fail_next``, ``rate_limit``) count down as
 calls arrive; ``error_rate`` and jitter draw from a generator seeded with ``(seed, model)``, so a run is
 repeatable. When several faults are set, the first that applies wins: hang, rate_limit, fail_next,
-error_rate, malformed.
+error_rate, malformed (``cut_stream_next`` applies to an answer none of those replaced).
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class FaultSpec(BaseModel):
     bad_json: bool = Field(
         default=False, description="Break JSON replies as the `#sim:bad_json` directive does (e.g. one cheap model)."
     )
+    cut_stream_next: int = Field(
+        default=0, ge=0, description="Drop the connection halfway through this many upcoming streamed answers."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class FaultDecision:
     hang: bool = False
     malformed: bool = False
     bad_json: bool = False
+    cut_stream: bool = False
 
 
 def _stable_seed(seed: int, key: str) -> int:
@@ -136,7 +140,10 @@ class FaultRegistry:
         if spec.error_rate and rng.random() < spec.error_rate:
             status = spec.error_status
             return FaultDecision(delay_s=delay, status=status, retry_after_s=_retry_after(status, spec))
-        return FaultDecision(delay_s=delay, malformed=spec.malformed, bad_json=spec.bad_json)
+        cut = spec.cut_stream_next > 0
+        if cut:
+            self._specs[key] = spec.model_copy(update={"cut_stream_next": spec.cut_stream_next - 1})
+        return FaultDecision(delay_s=delay, malformed=spec.malformed, bad_json=spec.bad_json, cut_stream=cut)
 
 
 def _retry_after(status: int, spec: FaultSpec) -> float | None:

@@ -25,6 +25,7 @@ from gateway.simulator.calls import (
     open_sse,
     serve_call,
     split_deltas,
+    write_events,
 )
 from gateway.simulator.directives import last_user_text, without_directives
 from gateway.tokens import count_text
@@ -91,7 +92,7 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
         options = body.get("stream_options")
         wants_usage = isinstance(options, dict) and bool(options.get("include_usage"))
         deltas = split_deltas(content, words, is_json=is_json)
-        return await _stream(request, head, deltas, finish, usage if wants_usage else None)
+        return await _stream(request, ctx, head, deltas, finish, usage if wants_usage else None)
     reply: dict[str, Any] = {
         **head,
         "object": "chat.completion",
@@ -111,7 +112,12 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
 
 
 async def _stream(
-    request: web.Request, head: dict[str, Any], deltas: list[str], finish: str, usage: dict[str, Any] | None
+    request: web.Request,
+    ctx: CallContext,
+    head: dict[str, Any],
+    deltas: list[str],
+    finish: str,
+    usage: dict[str, Any] | None,
 ) -> web.StreamResponse:
     """Write the reply as ``chat.completion.chunk`` SSE events; ``usage`` is sent only when not ``None``."""
     include_usage = usage is not None
@@ -125,8 +131,8 @@ async def _stream(
 
     response = await open_sse(request)
     await response.write(chunk({"role": "assistant", "content": ""}, None))
-    for piece in deltas:
-        await response.write(chunk({"content": piece}, None))
+    if not await write_events(request, response, [chunk({"content": piece}, None) for piece in deltas], ctx):
+        return response
     await response.write(chunk({}, finish))
     if include_usage:
         await response.write(b"data: " + orjson.dumps({**base, "choices": [], "usage": usage}) + b"\n\n")
