@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PiiInput = Literal["redact", "block", "allow"]
-PiiOutput = Literal["redact", "allow"]
+PiiOutput = Literal["redact", "block", "allow"]
 InjectionMode = Literal["block", "allow"]
 
 
@@ -28,7 +28,10 @@ class GuardPolicy(BaseModel):
     pii_restore: bool = Field(
         default=False, description="Put the client's values back where the model repeated a placeholder."
     )
-    pii_output: PiiOutput = Field(default="redact", description="PII in answers, before caching and delivery.")
+    pii_output: PiiOutput = Field(
+        default="redact",
+        description="PII in answers, before caching and delivery: typed placeholders, refuse the answer, or pass.",
+    )
     injection: InjectionMode = Field(default="block", description="Prompt-injection and jailbreak screening.")
     injection_threshold: float | None = Field(
         default=None, gt=0, lt=1, description="Classifier threshold; default: the one calibrated at training."

@@ -86,6 +86,13 @@ class GuardSettings(GuardPolicy):
     )
     max_messages: int = 200
     max_prompt_chars: int = 200_000
+    stream_window_chars: int = Field(
+        default=64,
+        ge=16,
+        le=4096,
+        description="Characters of a streamed answer held back by the output guards, so that a value split across "
+        "chunks never leaks (the longest value with spaces in it must fit).",
+    )
     # PII before injection: the classifier reads placeholders, not random-looking keys and numbers.
     enabled: tuple[str, ...] = ("size", "response_format", "deny", "pii", "injection", "pii_output")
     tenants: dict[str, TenantGuardPolicy] = Field(default_factory=dict)

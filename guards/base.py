@@ -11,7 +11,7 @@ A guard belongs to one stage:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from gateway.guard_policy import GuardPolicy
 from schemas.codes import ErrorCode
@@ -81,4 +81,34 @@ class Guard(Protocol):
 
     def check(self, subject: GuardInput) -> Verdict:
         """The guard's verdict on ``subject``."""
+        ...
+
+
+class OutputStream(Protocol):
+    """An output guard's view of one streamed answer: it releases text only once it is safe to deliver."""
+
+    @property
+    def blocked(self) -> bool:
+        """True once the guard refused the answer: nothing more is released."""
+        ...
+
+    def feed(self, delta: str) -> str:
+        """Take the next piece of the answer; return the (possibly rewritten) text that may be delivered now."""
+        ...
+
+    def close(self) -> str:
+        """The answer ended: the rest of the text that may be delivered."""
+        ...
+
+    def verdict(self) -> Verdict:
+        """What the guard decided over the text seen so far (a block once :attr:`blocked`)."""
+        ...
+
+
+@runtime_checkable
+class StreamingGuard(Guard, Protocol):
+    """An output guard that can also check an answer while it streams (:mod:`agents.stream_output`)."""
+
+    def open_stream(self, policy: GuardPolicy) -> OutputStream:
+        """A fresh stream check for one answer (or one attempt at it) under ``policy``."""
         ...

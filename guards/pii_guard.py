@@ -1,16 +1,19 @@
-"""PII guards: in prompts (``pii_input``: redact, block or allow) and in answers (``pii_output``: redact or allow),
-each a guardrails validator over Presidio's recognizers (:mod:`guards.pii.recognizers`)."""
+"""PII guards: in prompts (``pii_input``: redact, block or allow) and in answers (``pii_output``: redact, block or
+allow), each a guardrails validator over Presidio's recognizers (:mod:`guards.pii.recognizers`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 
 from presidio_analyzer import EntityRecognizer
 
+from gateway.guard_policy import GuardPolicy
 from guards.base import PASS, Block, GuardInput, GuardStage, Verdict
 from guards.pii.recognizers import default_recognizers, find_entities
 from guards.pii.redact import Placeholders, count_by_type, replace
+from guards.pii.stream_window import PassWindow, RedactionWindow
 from guards.rails import RailedCheck
 from guards.text import last_text
 from schemas.codes import ErrorCode
@@ -47,13 +50,48 @@ def screen_prompt(recognizers: list[EntityRecognizer], subject: GuardInput) -> V
     return Verdict(action="redact", entities=entities, request=rewritten, restore=placeholders.restore_map())
 
 
+def output_verdict(entities: dict[str, int], *, blocked: bool, output: str | None = None) -> Verdict:
+    """The verdict on PII found in an answer: a redaction, or (``pii_output = "block"``) a block."""
+    if not entities:
+        return PASS
+    if blocked:
+        kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(entities.items()))
+        block = Block(ErrorCode.GUARDRAIL_BLOCKED, f"the answer contains PII ({kinds})", "pii_output")
+        return Verdict.blocking(block, entities=entities)
+    return Verdict(action="redact", entities=entities, output=output)
+
+
 def screen_output(recognizers: list[EntityRecognizer], subject: GuardInput) -> Verdict:
-    """Replace PII in the answer with typed placeholders (``<EMAIL_ADDRESS>``)."""
+    """Replace PII in the answer with typed placeholders (``<EMAIL_ADDRESS>``), or block it."""
     text = subject.output or ""
     findings = find_entities(text, recognizers)
-    if not findings:
-        return PASS
-    return Verdict(action="redact", entities=count_by_type(findings), output=replace(text, findings, None))
+    if subject.policy.pii_output == "block":
+        return output_verdict(count_by_type(findings), blocked=True)
+    return output_verdict(count_by_type(findings), blocked=False, output=replace(text, findings, None))
+
+
+@dataclass
+class PiiOutputStream:
+    """:class:`~guards.base.OutputStream` of the output PII guard: its recognizers over a sliding window."""
+
+    window: RedactionWindow | PassWindow
+
+    @property
+    def blocked(self) -> bool:
+        """True once PII was found under ``pii_output = "block"``."""
+        return self.window.blocked
+
+    def feed(self, delta: str) -> str:
+        """The redacted text that may be delivered now."""
+        return self.window.feed(delta)
+
+    def close(self) -> str:
+        """The rest, redacted."""
+        return self.window.close()
+
+    def verdict(self) -> Verdict:
+        """A redaction or block counting every value found so far."""
+        return output_verdict(dict(self.window.entities), blocked=self.window.blocked)
 
 
 @dataclass
@@ -75,9 +113,11 @@ class PiiInputGuard:
 
 @dataclass
 class PiiOutputGuard:
-    """PII in answers, per the tenant's ``pii_output``."""
+    """PII in answers, per the tenant's ``pii_output``; streamed answers through a sliding window of
+    ``stream_window`` characters (:mod:`guards.pii.stream_window`)."""
 
     recognizers: list[EntityRecognizer] = field(default_factory=default_recognizers)
+    stream_window: int = 64
     name: str = "pii_output"
     stage: GuardStage = "output"
     _rails: RailedCheck = field(init=False)
@@ -90,3 +130,11 @@ class PiiOutputGuard:
         if subject.policy.pii_output == "allow" or not subject.output:
             return PASS
         return self._rails.run(subject, subject.output)
+
+    def open_stream(self, policy: GuardPolicy) -> PiiOutputStream:
+        """A window over one streamed answer under ``policy`` (everything passes under ``allow``)."""
+        if policy.pii_output == "allow":
+            return PiiOutputStream(PassWindow())
+        find = partial(find_entities, recognizers=self.recognizers)
+        block = policy.pii_output == "block"
+        return PiiOutputStream(RedactionWindow(find, window=self.stream_window, block=block))

@@ -34,7 +34,7 @@ def _pii(settings: Settings) -> Guard:
 def _pii_output(settings: Settings) -> Guard:
     from guards.pii_guard import PiiOutputGuard
 
-    return PiiOutputGuard()
+    return PiiOutputGuard(stream_window=settings.guards.stream_window_chars)
 
 
 GUARDS: dict[str, Callable[[Settings], Guard]] = {
