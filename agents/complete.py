@@ -9,6 +9,7 @@ from typing import Any
 from agents.job import Job
 from gateway.completion import Completer, CompletionOutcome
 from gateway.errors import StreamgateError
+from gateway.providers.base import DeltaSink
 from gateway.resilience.errors import attempts_of
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
@@ -58,8 +59,11 @@ def _add(total: int | None, more: int | None) -> int | None:
     return total + (more or 0)
 
 
-async def complete(job: Job, completer: Completer, *, max_request_s: float) -> Job:
-    """Run the provider call for an unfinished, routed job; failures become an ``error`` outcome."""
+async def complete(job: Job, completer: Completer, *, max_request_s: float, on_delta: DeltaSink | None = None) -> Job:
+    """Run the provider call for an unfinished, routed job; failures become an ``error`` outcome.
+
+    ``on_delta``: stream the call and feed the answer's text there as it arrives (:mod:`agents.stream_output`).
+    """
     if job.finished or job.route is None:
         return job
     deadline = deadline_for(job.request, max_request_s)
@@ -67,10 +71,11 @@ async def complete(job: Job, completer: Completer, *, max_request_s: float) -> J
         return job.fail(ErrorInfo(code=ErrorCode.DEADLINE_EXCEEDED, message="deadline passed before the call"))
     try:
         estimate = job.reservation.tokens if job.reservation is not None and job.reservation.tokens else None
-        outcome = await completer.complete(job.request, job.route, deadline=deadline, estimated_tokens=estimate)
+        outcome = await completer.complete(
+            job.request, job.route, deadline=deadline, estimated_tokens=estimate, on_delta=on_delta
+        )
     except Exception as exc:
         if not isinstance(exc, StreamgateError):
             log.exception("unexpected failure completing %s", job.request.id)
         return job.fail(error_from(exc)).evolve(attempt_log=job.attempt_log + tuple(attempts_of(exc)))
-    # Streaming results would set output incrementally; the gateway answers with the whole text.
     return apply_outcome(job, outcome)

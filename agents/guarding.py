@@ -76,7 +76,10 @@ class Guarding:
         return Screened(request, GuardState(verdicts=verdicts, restore=pairs))
 
     def finish_output(self, job: Job, *, fresh: bool) -> Job:
-        """Redact a fresh answer (before it is cached), or restore the client's values (just before delivery)."""
+        """Redact a fresh answer (before it is cached), or restore the client's values (just before delivery).
+
+        An output guard's block (``pii_output = "block"``) turns the job into an ``error`` with the block's code.
+        """
         if job.status != "ok" or job.output is None:
             return job
         if not fresh:
@@ -88,6 +91,9 @@ class Guarding:
             if verdict.action == "pass":
                 continue
             verdicts.append(verdict.public(guard.name))
+            if verdict.block is not None:
+                refused = job.evolve(output=None, parsed=None, guards=tuple(verdicts))
+                return refused.fail(block_error(guard.name, verdict.block))
             output = verdict.output if verdict.output is not None else output
         if output == job.output:
             return job.evolve(guards=tuple(verdicts))

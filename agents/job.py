@@ -80,6 +80,7 @@ class Job:
     restore: tuple[
         tuple[str, str], ...
     ] = ()  # placeholder -> the client's value (pii_restore); never leaves the process
+    stream: Any = None  # a streamed request's chunks so far (agents.stream_output.StreamState); in process only
 
     @property
     def finished(self) -> bool:

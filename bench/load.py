@@ -45,8 +45,10 @@ class Arrival:
 
 
 def parse_result(value: bytes) -> tuple[str, Any] | None:
-    """``(id, result dict)`` of an ``LLMResult`` value."""
+    """``(id, result dict)`` of an ``LLMResult`` value (``None`` for a streamed answer's chunk events)."""
     doc = orjson.loads(value)
+    if doc.get("type") == "chunk":
+        return None
     return str(doc["id"]), doc
 
 

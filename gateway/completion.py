@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from gateway.call_claims import RedisCallClaims
 from gateway.context_window import drop_oldest_turns
-from gateway.providers.base import Completion, CompletionCall, Provider
+from gateway.providers.base import Completion, CompletionCall, DeltaSink, Provider
 from gateway.resilience.breaker import BreakerRegistry
 from gateway.resilience.chain import ChainLink, ResilientResult, Route
 from gateway.resilience.config import ResilienceSettings
@@ -59,11 +59,14 @@ class Completer(Protocol):
         extra_messages: tuple[ChatMessage, ...] = (),
         attempt_key: str = "",
         estimated_tokens: int | None = None,
+        on_delta: DeltaSink | None = None,
     ) -> CompletionOutcome:
         """Serve ``request`` over ``route`` before the monotonic ``deadline``.
 
         ``estimated_tokens`` (prompt plus output, e.g. from the screen stage's reservation) spares a second
-        tokenisation for provider rate tracking; without it the completer counts.
+        tokenisation for provider rate tracking; without it the completer counts. ``on_delta``: stream the
+        provider calls and feed their text there as it arrives (an answer from the store or from a concurrent
+        duplicate's call feeds nothing).
         """
         ...
 
@@ -98,13 +101,14 @@ class GatewayCompleter:
         extra_messages: tuple[ChatMessage, ...] = (),
         attempt_key: str = "",
         estimated_tokens: int | None = None,
+        on_delta: DeltaSink | None = None,
     ) -> CompletionOutcome:
         """Serve ``request``: from the store when already answered, else through the fallback chain."""
         key = f"{request.id}#{attempt_key}" if attempt_key else request.id
         # The store is read inside the flight: a duplicate whose read missed could otherwise start a second call
         # right after the first one finished (and stored its answer).
         return await self._flight.do(
-            key, lambda: self._serve(key, request, route, deadline, extra_messages, estimated_tokens)
+            key, lambda: self._serve(key, request, route, deadline, extra_messages, estimated_tokens, on_delta)
         )
 
     async def _serve(
@@ -115,6 +119,7 @@ class GatewayCompleter:
         deadline: float,
         extra: tuple[ChatMessage, ...],
         estimated_tokens: int | None,
+        on_delta: DeltaSink | None = None,
     ) -> CompletionOutcome:
         stored, claimed = await self._load_or_claim(key)
         if stored is None and not claimed:
@@ -125,7 +130,7 @@ class GatewayCompleter:
         lease = asyncio.create_task(self._claims.hold(key)) if self._claims is not None else None
         saved = False
         try:
-            result = await self._call(request, route, deadline, extra, key, estimated_tokens)
+            result = await self._call(request, route, deadline, extra, key, estimated_tokens, on_delta)
             saved = await self._save_and_release(key, StoredCompletion.from_result(result))
         finally:
             if lease is not None:
@@ -201,6 +206,7 @@ class GatewayCompleter:
         extra: tuple[ChatMessage, ...],
         key: str,
         estimated_tokens: int | None,
+        on_delta: DeltaSink | None = None,
     ) -> ResilientResult:
         turns = (*drop_oldest_turns(request.messages, route.drop_turns), *extra)
         messages = [{"role": m.role, "content": m.content} for m in turns]
@@ -217,6 +223,7 @@ class GatewayCompleter:
             timeout_s=self._settings.attempt_timeout_s,
             idempotency_key=key,  # the schema retry is a different call: a provider must not dedupe it
             request_id=request.id,
+            on_delta=on_delta,
         )
         result = await complete_resilient(
             call,

@@ -27,6 +27,7 @@ from gateway.simulator.calls import (
     write_events,
 )
 from gateway.simulator.calls import split_deltas as _split
+from gateway.simulator.directives import last_user_text, without_directives
 from gateway.simulator.schema_instance import json_instance
 from gateway.tokens import count_text
 
@@ -67,6 +68,8 @@ def _content(body: dict[str, Any], ctx: CallContext, seed: int, max_tokens: int)
             "name": tool.get("name"),
             "input": value,
         }, "tool_use"
+    if ctx.directives.echo:
+        return {"type": "text", "text": without_directives(last_user_text(body.get("messages")))}, "end_turn"
     answer = answer_text(seed, max_tokens)
     return {"type": "text", "text": answer.text}, "max_tokens" if answer.truncated else "end_turn"
 

@@ -22,7 +22,7 @@ and unparseable values are ignored. Directives are applied on top of any configu
                             and reports ``completion_tokens_details.reasoning_tokens``; Anthropic adds them to
                             ``output_tokens`` (it does not break thinking out)
 ``#sim:echo``               answer with the last user message itself (directives removed), e.g. to see what
-                            reached the provider or to have placeholders repeated (OpenAI text replies)
+                            reached the provider or to have placeholders repeated (text replies)
 ``#sim:delta_ms=N``         a streamed answer waits N milliseconds before each delta after the first (a model
                             that generates at a finite speed; added to ``config.stream_delta_ms``)
 ==========================  ===========================================================================

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaConnectionError
 
@@ -121,7 +122,10 @@ class GatewayClient:
             batches = await self._consumer.getmany(timeout_ms=100)
             for records in batches.values():
                 for record in records:
-                    result = LLMResult.model_validate_json(record.value)
+                    doc = orjson.loads(record.value or b"{}")
+                    if doc.get("type") == "chunk":  # a streamed answer's piece; its result follows
+                        continue
+                    result = LLMResult.model_validate(doc)
                     self._seen.setdefault(result.id, result)
         return {rid: self._seen[rid] for rid in wanted if rid in self._seen}
 

@@ -94,6 +94,12 @@ BREAKER_STATE = Gauge(
 CACHE_ERRORS = Counter(
     "streamgate_cache_errors_total", "Cache operations that failed (the cache was bypassed)", ["op"], registry=REGISTRY
 )
+STREAM_CHUNKS = Counter(
+    "streamgate_stream_chunks_total",
+    "Chunk events of streamed answers, by outcome (sent, reset: a retry answered differently, failed: not sent)",
+    ["outcome"],
+    registry=REGISTRY,
+)
 IN_FLIGHT = Gauge("streamgate_in_flight", "Requests between screen and account in this worker", registry=REGISTRY)
 PRICE_SOURCE = Gauge(
     "streamgate_price_source_info", "The list-price source in use (value 1)", ["source"], registry=REGISTRY

@@ -17,6 +17,7 @@ import faust
 from agents import intake as intake_stage
 from agents import prepare as prepare_stage
 from agents import screen as screen_stage
+from agents import stream_output
 from agents.guarding import Guarding
 from agents.job import Job
 from gateway.kafka_security import KafkaConnection
@@ -35,6 +36,7 @@ from streams.faust_patches import acting_for, stage_channel
 from streams.runtime import metrics
 from streams.runtime.accounting import Accountant
 from streams.runtime.admin import list_topic_names
+from streams.runtime.chunks import chunk_sinks
 from streams.runtime.dead_letters import dead_letter, rejection_for_invalid
 from streams.runtime.delivery import after_delivery, send
 from streams.runtime.direct import direct_position, screens_directly
@@ -73,6 +75,7 @@ class Pipeline:
     prompts: PromptRegistry = field(default_factory=lambda: PromptRegistry({}, {}))
     guarding: Guarding | None = None
     in_flight: set[str] = field(default_factory=set)
+    streaming: stream_output.Streaming | None = None
 
 
 def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka: KafkaConnection) -> Pipeline:
@@ -82,7 +85,6 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka
     usage = app.Table("usage", default=None, partitions=settings.partitions)
     ledger = Ledger(records, LimitsLedger(usage, settings), RecordExpiry(settings.ledger_retention_s))
     accountant = Accountant(app, settings, topics, ledger)
-    stages = declare_stages(settings, services)
     replies = ReplyGate(settings, lambda: list_topic_names(kafka))
     prompts = PromptRegistry.load(settings.prompts_dir, settings.prompts)
     load_encodings()  # screening counts every prompt by its models' encodings; not on the first request
@@ -91,6 +93,8 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka
     # (several ms per request on average). Frozen, the collector never looks at them again.
     gc.freeze()
     guarding = Guarding(settings.guards, of_stage(guards, "content"), of_stage(guards, "output"))
+    streaming = stream_output.Streaming(guarding, chunk_sinks(topics, settings))
+    stages = declare_stages(settings, services, streaming)
     pipeline = Pipeline(
         app,
         settings,
@@ -104,6 +108,7 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka
         of_stage(guards, "admission"),
         prompts,
         guarding=guarding,
+        streaming=streaming,
     )
     if services.cache.semantic is not None:  # rebuild semantic indexes from Redis after every rebalance
         services.cache.semantic.generation = lambda: int(app.rebalancing_count)
@@ -229,13 +234,16 @@ async def _finish(p: Pipeline, job: Job) -> None:
     rebalance moved the partition away, the settlement goes to the new owner through ``streamgate.settle``. Either
     way the admit event is acked only once what settles it is on the broker.
     """
-    if p.guarding is not None:  # output guards before the cache, the client's own values back after it
-        job = p.guarding.finish_output(job, fresh=not job.cached)
+    if p.guarding is not None:  # output guards before the cache (unless they ran on the live stream), the
+        # client's own values back after it
+        job = p.guarding.finish_output(job, fresh=not job.cached and not stream_output.output_guarded(job))
         for verdict in job.guards:
             metrics.observe_guard(verdict.guard, verdict.action)
     await p.stages.before_settle(job)
     if p.guarding is not None:
         job = p.guarding.finish_output(job, fresh=False)
+    if p.streaming is not None:  # a streamed request's last chunks, on the broker before its result
+        await stream_output.settle(job, p.streaming)
     key = record_key(job.request.tenant, job.request.id)
     source = job.source
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from agents import cache as cache_stage
 from agents import cascade as cascade_stage
+from agents import stream_output
 from agents import validate as validate_stage
 from agents.job import Job
 from gateway.settings import Settings
@@ -39,10 +40,20 @@ class StageTable:
     before_settle: FinishFn
 
 
-def declare_stages(settings: Settings, services: Services) -> StageTable:
-    """The stage table of a worker."""
+def declare_stages(
+    settings: Settings, services: Services, streaming: stream_output.Streaming | None = None
+) -> StageTable:
+    """The stage table of a worker; ``streaming`` serves ``stream: true`` requests (without it they are answered
+    whole)."""
     actors = settings.stage_actors
     max_request_s = services.max_request_s
+
+    async def complete(job: Job) -> Job:
+        if job.request.stream and streaming is not None:
+            return await stream_output.complete(
+                job, services.completer, settings, streaming, max_request_s=max_request_s
+            )
+        return await cascade_stage.complete_routed(job, services.completer, settings, max_request_s=max_request_s)
 
     async def store_in_cache(job: Job) -> None:
         # Every job: a failed leader must wake its coalesced followers too (remember stores only fresh answers).
@@ -52,12 +63,7 @@ def declare_stages(settings: Settings, services: Services) -> StageTable:
         stages={
             "cache": StageSpec(actors("cache"), lambda job: cache_stage.lookup(job, services.cache, settings)),
             # The route was decided at screening and rides on the job; a cascade runs all its steps here.
-            "complete": StageSpec(
-                actors("complete"),
-                lambda job: cascade_stage.complete_routed(
-                    job, services.completer, settings, max_request_s=max_request_s
-                ),
-            ),
+            "complete": StageSpec(actors("complete"), complete),
             "validate": StageSpec(
                 actors("validate"),
                 lambda job: validate_stage.validate(job, services.completer, max_request_s=max_request_s),

@@ -34,14 +34,28 @@ async def publish(stack: DevStack, docs: list[dict[str, Any]], keys: list[bytes 
     await produce(stack.bootstrap, stack.settings.topics.requests, [json.dumps(d).encode() for d in docs], keys)
 
 
-async def results_for(stack: DevStack, ids: list[str], timeout_s: float = 60.0) -> dict[str, list[dict[str, Any]]]:
-    """Every result on the results topic for ``ids`` (a list per id, to catch duplicates), once all arrived."""
+async def results_for(
+    stack: DevStack, ids: list[str], timeout_s: float = 60.0, *, topic: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Every result on the results topic (or ``topic``) for ``ids`` (a list per id, to catch duplicates), once all
+    arrived; streamed answers' chunk events are left out (:func:`events_for` has them)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for rid, docs in (await events_for(stack, ids, timeout_s, topic=topic)).items():
+        found[rid] = [doc for doc in docs if doc.get("type") != "chunk"]
+    return found
+
+
+async def events_for(
+    stack: DevStack, ids: list[str], timeout_s: float = 60.0, *, topic: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Every event (chunks and results, in topic order) for ``ids`` on the results topic (or ``topic``), once each
+    id's result arrived."""
     wanted = set(ids)
 
     def done(records: list[Record]) -> bool:
-        return wanted <= {r.json()["id"] for r in records}
+        return wanted <= {doc["id"] for doc in (r.json() for r in records) if doc.get("type") != "chunk"}
 
-    records = await consume_until(stack.bootstrap, stack.settings.topics.results, done, timeout_s)
+    records = await consume_until(stack.bootstrap, topic or stack.settings.topics.results, done, timeout_s)
     found: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         doc = record.json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gateway.completion import CompletionOutcome
-from gateway.providers.base import Completion
+from gateway.providers.base import Completion, DeltaSink
 from gateway.resilience.chain import ChainLink, Route
 from schemas.request import ChatMessage, LLMRequest
 from schemas.result import Attempt
@@ -39,6 +39,7 @@ class ScriptedCompleter:
 
     script: list[CompletionOutcome | BaseException]
     calls: list[Call] = field(default_factory=list)
+    piece_chars: int = 7
 
     async def complete(
         self,
@@ -49,9 +50,15 @@ class ScriptedCompleter:
         extra_messages: tuple[ChatMessage, ...] = (),
         attempt_key: str = "",
         estimated_tokens: int | None = None,
+        on_delta: DeltaSink | None = None,
     ) -> CompletionOutcome:
         self.calls.append(Call(request, route, deadline, extra_messages, attempt_key, estimated_tokens))
         step = self.script[len(self.calls) - 1]
         if isinstance(step, BaseException):
             raise step
+        if on_delta is not None:  # a stream: the answer in pieces of a few characters
+            await on_delta.started()
+            text = step.completion.text
+            for at in range(0, len(text), self.piece_chars):
+                await on_delta.delta(text[at : at + self.piece_chars])
         return step
