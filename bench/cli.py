@@ -25,9 +25,28 @@ class BenchCommand:
         )
         parser.add_argument("--rate", type=float, default=200.0, help="offered req/s of --cpu")
         parser.add_argument("--seconds", type=float, default=20.0, help="seconds per --cpu run")
+        parser.add_argument(
+            "--ttft",
+            action="store_true",
+            help="only measure time to first token of streamed answers: through the gateway vs the provider directly",
+        )
+        parser.add_argument("--requests", type=int, default=20, help="requests per --ttft row")
+        parser.add_argument("--concurrency", type=int, default=4, help="--ttft requests in flight at once")
+        parser.add_argument("--provider-ms", type=float, default=300.0, help="--ttft: simulator time to first byte")
+        parser.add_argument("--delta-ms", type=float, default=40.0, help="--ttft: simulator pause between deltas")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         """Start the stacks, run the scenarios, print the report."""
+        if args.ttft:
+            from bench.ttft import run_ttft
+
+            return run_ttft(
+                settings,
+                requests=args.requests,
+                concurrency=args.concurrency,
+                provider_ms=args.provider_ms,
+                delta_ms=args.delta_ms,
+            )
         if args.cpu:
             from bench.cpu import run_cpu
 

@@ -12,8 +12,8 @@ final :class:`schemas.result.LLMResult`. ``seq`` starts at 0 and increases by on
 result's ``output`` equals the concatenation of the deltas from the last chunk with ``reset: true`` (or from
 ``seq`` 0 when there is none) on. A ``reset`` chunk is sent only when a retry or fallback after partial output
 answered with a different text: the deltas before it are void and the answer starts again with its delta.
-Delivery is at-least-once: after a worker crash a request's chunks can be delivered again (same ``seq`` values,
-starting at 0); keep the highest ``seq`` seen and drop repeats.
+Delivery is at-least-once: after a worker crash a request can be served again and its chunks start over at
+``seq`` 0 (treat a repeated ``seq`` 0 like a reset); the result always carries the whole answer.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ def guarding() -> Guarding:
         "blocker": TenantGuardPolicy(pii_input="block"),
         "restorer": TenantGuardPolicy(pii_restore=True),
         "lax": TenantGuardPolicy(injection="allow", pii_output="allow"),
+        "sealed": TenantGuardPolicy(pii_output="block"),
         "strict": TenantGuardPolicy(deny_topics=("merger",), deny_patterns=(r"(?i)code\s*name\s*\w+",)),
     }
     settings = load_settings(guards=GuardSettings(tenants=tenants))
@@ -82,3 +83,14 @@ def test_parsed_json_follows_the_redacted_output(guarding: Guarding) -> None:
     assert out.parsed == {"contact": "<EMAIL_ADDRESS>"}
     lax = make_job(make_request("x", tenant="lax"), status="ok", output="bob@example.org")
     assert guarding.finish_output(lax, fresh=True).output == "bob@example.org"
+
+
+def test_an_answer_with_pii_under_block_becomes_an_error_with_the_stable_code(guarding: Guarding) -> None:
+    job = make_job(make_request(tenant="sealed"), status="ok", output="Write to jane@corp.io", model="gpt-4o-mini")
+    refused = guarding.finish_output(job, fresh=True)
+    assert refused.status == "error" and refused.output is None
+    assert refused.error is not None and refused.error.code == "guardrail_blocked"
+    assert refused.error.limit == "pii_output.pii_output"
+    assert [(v.guard, v.action, v.entities) for v in refused.guards] == [("pii_output", "block", {"EMAIL_ADDRESS": 1})]
+    clean = make_job(make_request(tenant="sealed"), status="ok", output="No address here.", model="gpt-4o-mini")
+    assert guarding.finish_output(clean, fresh=True).status == "ok"
