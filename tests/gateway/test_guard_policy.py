@@ -40,4 +40,4 @@ def test_bad_values_are_refused() -> None:
     with pytest.raises(ValidationError):
         TenantGuardPolicy(deny_patterns=("(unclosed",))
     with pytest.raises(ValidationError):
-        GuardSettings(tenants={"t": {"pii_output": "block"}})  # type: ignore[dict-item]
+        GuardSettings(tenants={"t": {"pii_output": "hide"}})  # type: ignore[dict-item]
