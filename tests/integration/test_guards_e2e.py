@@ -52,9 +52,7 @@ BENIGN = [
 def guarded(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     """A stack with per-tenant guard policies."""
     work = tmp_path_factory.mktemp("guards")
-    config = work / "guards.toml"
-    config.write_text(POLICIES)
-    with gateway_stack(kafka_bootstrap, redis_url, work, config_file=config) as running:
+    with gateway_stack(kafka_bootstrap, redis_url, work, config_toml=POLICIES) as running:
         yield running
 
 

@@ -31,9 +31,7 @@ LONG = (
 def streamed(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     """A stack whose tenants "open" and "blocker" let PII reach the model (echoed back by ``#sim:echo``)."""
     work = tmp_path_factory.mktemp("streaming")
-    config = work / "streaming.toml"
-    config.write_text(POLICIES)
-    with gateway_stack(kafka_bootstrap, redis_url, work, config_file=config) as running:
+    with gateway_stack(kafka_bootstrap, redis_url, work, config_toml=POLICIES) as running:
         yield running
 
 

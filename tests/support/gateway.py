@@ -73,8 +73,13 @@ def gateway_stack(
     config_file: Path | None = None,
     simulator_latency_ms: float = 0.0,
     progress: Progress | None = None,
+    config_toml: str | None = None,
 ) -> Iterator[DevStack]:
-    """Start a stack and wait until a probe request is answered end to end."""
+    """Start a stack and wait until a probe request is answered end to end; ``config_toml`` is written to a config
+    file in ``work_dir`` for the stack (instead of ``config_file``)."""
+    if config_toml is not None:
+        config_file = work_dir / "stack.toml"
+        config_file.write_text(config_toml)
     prefix = f"sgt-{uuid.uuid4().hex[:10]}"
     env = stack_env(prefix, bootstrap, redis_url, extra_env)
     stack = DevStack(
