@@ -30,8 +30,8 @@ class BenchCommand:
             action="store_true",
             help="only measure time to first token of streamed answers: through the gateway vs the provider directly",
         )
-        parser.add_argument("--requests", type=int, default=20, help="requests per --ttft row")
-        parser.add_argument("--concurrency", type=int, default=4, help="--ttft requests in flight at once")
+        parser.add_argument("--requests", type=int, default=12, help="requests per --ttft row")
+        parser.add_argument("--concurrency", type=int, default=1, help="--ttft requests in flight at once")
         parser.add_argument("--provider-ms", type=float, default=300.0, help="--ttft: simulator time to first byte")
         parser.add_argument("--delta-ms", type=float, default=40.0, help="--ttft: simulator pause between deltas")
 

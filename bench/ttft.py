@@ -97,7 +97,8 @@ async def _anthropic_direct(client: anthropic.AsyncAnthropic, model: str, prompt
     return (first or end) - started, end - started
 
 
-def _parse_chunk(value: bytes) -> tuple[str, object] | None:
+def parse_chunk(value: bytes) -> tuple[str, object] | None:
+    """``(id, None)`` of a chunk event, ``None`` for anything else (the tap keeps each id's first chunk)."""
     doc = orjson.loads(value)
     return (str(doc["id"]), None) if doc.get("type") == "chunk" else None
 
@@ -127,7 +128,7 @@ class _Gateway:
 async def _rows(stack: DevStack, requests: int, concurrency: int, provider_ms: float, delta_ms: float) -> list[TtftRow]:
     assert stack.simulator_url is not None
     topics = stack.settings.topics
-    chunks = await Tap(stack.bootstrap, topics.results, _parse_chunk).start()
+    chunks = await Tap(stack.bootstrap, topics.results, parse_chunk).start()
     results = await Tap(stack.bootstrap, topics.results, parse_result).start()
     gateway = _Gateway(stack, await new_producer(stack.bootstrap), chunks, results)
     # One SDK client per provider for the whole run, as a service would keep (no connection set-up per call).

@@ -13,12 +13,13 @@ import pytest
 import bench.runs
 from agents.cache import cache_key
 from bench.capacity import RampPlan, ramp_figures, rates_for
-from bench.load import Arrival
+from bench.load import Arrival, parse_result
 from bench.payloads import TENANTS, misses, payloads, prompts, replays
 from bench.report import render, write_json
 from bench.runs import RunResult, result_of
 from bench.stats import Figure, figures, percentile
 from bench.targets import TARGETS
+from bench.ttft import parse_chunk
 from gateway.settings import Settings
 from schemas.request import LLMRequest
 
@@ -158,3 +159,13 @@ async def test_ramp_stops_at_first_failure_and_steps_down_when_the_first_step_fa
     # a failed first step: down to 60 %, then back up by x1.2 while below the failed rate, at most twice
     assert await run([130, 160]) == [130, 80, 100, 120]
     assert await run([1000]) == [1000, 600, 360]
+
+
+def test_result_taps_skip_chunks_and_the_ttft_tap_keeps_only_them() -> None:
+    chunk = b'{"v": 1, "id": "r-1", "type": "chunk", "seq": 0, "delta": "Hi", "reset": false}'
+    result = b'{"v": 1, "id": "r-1", "type": "result", "status": "ok"}'
+    assert parse_result(chunk) is None and parse_result(result) == (
+        "r-1",
+        {"v": 1, "id": "r-1", "type": "result", "status": "ok"},
+    )
+    assert parse_chunk(chunk) == ("r-1", None) and parse_chunk(result) is None
