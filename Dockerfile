@@ -18,6 +18,7 @@ COPY agents ./agents
 COPY guards ./guards
 COPY gateway ./gateway
 COPY bench ./bench
+COPY streamgate ./streamgate
 # guardrails-ai without its openai<3/litellm pins: see pyproject.toml and README "Guards".
 RUN pip install . && pip install --no-deps guardrails-ai==0.11.0 \
     && useradd --create-home --uid 10001 streamgate \

@@ -17,13 +17,7 @@ from schemas.result import ErrorInfo
 
 def reply_topic_allowed(name: str, settings: Settings) -> bool:
     """Whether ``name`` may be a reply topic by its name alone (existence is checked separately)."""
-    topics = settings.topics
-    if name == topics.results:
-        return True
-    if settings.is_internal_topic(name):
-        return False
-    prefix = topics.reply_topic_prefix
-    return name in topics.reply_topics or (bool(prefix) and name.startswith(prefix) and name != prefix)
+    return settings.reply_topic_allowed(name)
 
 
 def reply_to_refusal(name: str | None, settings: Settings, existing: Collection[str]) -> ErrorInfo | None:

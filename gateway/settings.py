@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from gateway.cache_policy import CacheSettings
 from gateway.catalog import DEFAULT_ALIASES, DEFAULT_MODELS, ModelSpec
+from gateway.client_config import ClientSettings, ServeSettings
 from gateway.config_file import OverlaySettingsSource, read_config_file
 from gateway.errors import ConfigError
 from gateway.event_loop import EventLoopKind
@@ -257,6 +258,8 @@ class Settings(BaseSettings):
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     logging: LogSettings = Field(default_factory=LogSettings)
+    client: ClientSettings = Field(default_factory=ClientSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @model_validator(mode="after")
     def _check_stages(self) -> Settings:
@@ -323,6 +326,18 @@ class Settings(BaseSettings):
     def is_internal_topic(self, name: str) -> bool:
         """Whether ``name`` is one of the gateway's own topics, a table changelog of its app, or Kafka's own."""
         return name in self.topics.internal() or name.startswith(self.internal_topic_prefixes())
+
+    def reply_topic_allowed(self, name: str) -> bool:
+        """Whether ``name`` may be a reply topic by its name alone (existence is checked separately): the results
+        topic, a name in ``topics.reply_topics``, or a name starting with ``topics.reply_topic_prefix``; never an
+        internal topic."""
+        topics = self.topics
+        if name == topics.results:
+            return True
+        if self.is_internal_topic(name):
+            return False
+        prefix = topics.reply_topic_prefix
+        return name in topics.reply_topics or (bool(prefix) and name.startswith(prefix) and name != prefix)
 
     @classmethod
     def settings_customise_sources(

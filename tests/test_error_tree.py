@@ -10,7 +10,7 @@ import pytest
 
 from gateway.errors import StreamgateError
 
-PACKAGES = ("schemas", "gateway", "guards", "agents", "streams", "bench")
+PACKAGES = ("schemas", "gateway", "guards", "agents", "streams", "bench", "streamgate")
 
 ALLOWED_OUTSIDE = {
     # The provider simulator stands in for a provider's server; its 400 signal is turned into an HTTP answer inside

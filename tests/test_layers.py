@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("schemas", "gateway", "guards", "agents", "streams", "bench")
+PACKAGES = ("schemas", "gateway", "guards", "agents", "streams", "bench", "streamgate")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -39,6 +39,8 @@ def test_the_code_keeps_every_layer_contract() -> None:
         ("guards/_forbidden.py", "import streams.runtime.metrics", "guards is not allowed to import streams"),
         ("agents/_forbidden.py", "import streams.runtime.pipeline", "agents is not allowed to import streams"),
         ("streams/runtime/_forbidden.py", "import bench.runner", "streams is not allowed to import bench"),
+        ("streamgate/_forbidden.py", "import streams.runtime.admin", "streamgate is not allowed to import streams"),
+        ("gateway/_forbidden2.py", "import streamgate.client", "gateway is not allowed to import streamgate"),
         (
             "streams/state/_forbidden.py",
             "import streams.devtools.dev",

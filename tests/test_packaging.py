@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TOP_LEVEL = ("agents", "schemas", "guards", "streams", "gateway", "bench")
+TOP_LEVEL = ("agents", "schemas", "guards", "streams", "gateway", "bench", "streamgate")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 

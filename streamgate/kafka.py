@@ -1,0 +1,110 @@
+"""Every Kafka client the SDK and the front door start is built here, from the settings.
+
+:func:`connection_kwargs` is the one place that says how to reach the cluster (bootstrap servers today; the TLS/SASL
+options of the settings once they exist), so a security setting reaches the producer, the reply consumer and the
+admin client alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError
+
+from gateway.errors import BrokerError
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_TOPIC_ALREADY_EXISTS = 36
+
+
+def bootstrap_of(settings: Settings, bootstrap: str | None = None) -> str:
+    """``bootstrap`` when given, else ``KAFKA_BOOTSTRAP_SERVERS`` from the settings; :class:`BrokerError` if neither."""
+    found = bootstrap or settings.kafka_bootstrap_servers
+    if not found:
+        raise BrokerError("no Kafka broker: pass bootstrap= or set KAFKA_BOOTSTRAP_SERVERS")
+    return found
+
+
+def connection_kwargs(settings: Settings, bootstrap: str) -> dict[str, Any]:
+    """The aiokafka keyword arguments that reach the cluster (shared by producer, consumer and admin client)."""
+    del settings  # the seam for the security settings (TLS/SASL) once the settings carry them
+    return {"bootstrap_servers": bootstrap}
+
+
+def new_producer(settings: Settings, bootstrap: str) -> AIOKafkaProducer:
+    """A producer for requests: small linger so concurrent sends share a batch."""
+    return AIOKafkaProducer(
+        **connection_kwargs(settings, bootstrap),
+        linger_ms=settings.producer_linger_ms,
+        max_batch_size=settings.producer_max_batch_size,
+        max_request_size=settings.producer_max_request_size,
+    )
+
+
+def new_consumer(settings: Settings, bootstrap: str) -> AIOKafkaConsumer:
+    """A group-less consumer (partitions are assigned by hand): it reads one reply topic from its end."""
+    return AIOKafkaConsumer(
+        **connection_kwargs(settings, bootstrap),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="latest",
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+    )
+
+
+async def start(client: AIOKafkaProducer | AIOKafkaConsumer, bootstrap: str) -> None:
+    """Start a producer or consumer; a broker that does not answer is a :class:`BrokerError`."""
+    try:
+        await client.start()
+    except KafkaConnectionError as exc:
+        raise BrokerError(f"no Kafka broker answers at {bootstrap}") from exc
+
+
+async def create_topic(
+    settings: Settings, bootstrap: str, name: str, partitions: int, *, timeout_s: float = 30.0
+) -> bool:
+    """Create topic ``name`` unless it exists and wait until it has leaders; whether this call created it."""
+    admin = AIOKafkaAdminClient(**connection_kwargs(settings, bootstrap), request_timeout_ms=int(timeout_s * 1000))
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            created = False
+            if name not in set(await admin.list_topics()):  # lists all topics: auto-creates nothing
+                response = await admin.create_topics([NewTopic(name, partitions, settings.replication_factor)])
+                codes = [e["error_code"] for e in response.to_object()["topic_errors"]]
+                if bad := [code for code in codes if code not in (0, _TOPIC_ALREADY_EXISTS)]:
+                    raise BrokerError(f"cannot create reply topic {name} on {bootstrap}: error {bad}")
+                created = _TOPIC_ALREADY_EXISTS not in codes
+            while not await _has_leaders(admin, name):  # noqa: ASYNC110  # polling the broker, nothing to signal
+                await asyncio.sleep(0.05)
+            return created
+    except TimeoutError as exc:
+        raise BrokerError(f"reply topic {name} not ready on {bootstrap} within {timeout_s} s") from exc
+    except KafkaError as exc:
+        raise BrokerError(f"cannot set up reply topic {name} on {bootstrap}: {exc!r}") from exc
+    finally:
+        await admin.close()
+
+
+async def delete_topic(settings: Settings, bootstrap: str, name: str, *, timeout_s: float = 10.0) -> None:
+    """Delete topic ``name``; a failure is logged, never raised (the client is closing)."""
+    admin = AIOKafkaAdminClient(**connection_kwargs(settings, bootstrap), request_timeout_ms=int(timeout_s * 1000))
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            await admin.delete_topics([name])
+    except (TimeoutError, KafkaError) as exc:
+        log.warning("could not delete reply topic %s: %r", name, exc)
+    finally:
+        await admin.close()
+
+
+async def _has_leaders(admin: AIOKafkaAdminClient, name: str) -> bool:
+    (topic,) = await admin.describe_topics([name])
+    return bool(topic["error_code"] == 0 and topic["partitions"] and all(p["leader"] >= 0 for p in topic["partitions"]))

@@ -1,0 +1,1 @@
+"""`streamgate serve`: the OpenAI- and Anthropic-compatible HTTP front door over the Kafka request/reply SDK."""
