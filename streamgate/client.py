@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from gateway.errors import ConfigError
 from gateway.settings import Settings, load_settings
+from gateway.tenant_binding import sign
 from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo, LLMResult
@@ -101,6 +102,8 @@ class Client:
         self.timeout_s = timeout_s if timeout_s is not None else self.settings.client.timeout_s
         self.grace_s = self.settings.client.deadline_grace_s
         self.router = ReplyRouter()
+        # With [tenant_binding] mode = "hmac", requests are signed with their tenant's key (gateway.tenant_binding).
+        self._tenant_keys = self.settings.tenant_binding.signing_keys()
         self.reply_topic = self._reply_topic_name()
         self._bootstrap = bootstrap
         self._producer: AIOKafkaProducer | None = None
@@ -296,8 +299,9 @@ class Client:
         if self._producer is None:
             raise ClientClosed("the client is not started: use `async with Client(...)` or `await client.start()`")
         value = request.model_dump_json(exclude_none=True).encode()
+        key = self._tenant_keys.get(request.tenant)
+        headers = sign(value, request.tenant, key) if key is not None else None
         # Keyed by tenant: the gateway screens it where it lands (one hop fewer). Shielded: a caller cancelled
         # mid-send must not leave it unknown whether the request was published.
-        await asyncio.shield(
-            self._producer.send_and_wait(self.settings.topics.requests, value, key=request.tenant.encode())
-        )
+        topic, tenant = self.settings.topics.requests, request.tenant.encode()
+        await asyncio.shield(self._producer.send_and_wait(topic, value, key=tenant, headers=headers))

@@ -1,8 +1,8 @@
 """Every Kafka client the SDK and the front door start is built here, from the settings.
 
-:func:`connection_kwargs` is the one place that says how to reach the cluster (bootstrap servers today; the TLS/SASL
-options of the settings once they exist), so a security setting reaches the producer, the reply consumer and the
-admin client alike.
+:func:`connection_kwargs` is the one place that says how to reach the cluster: the bootstrap servers with the
+``[kafka]`` security settings (TLS, SASL) of :meth:`gateway.settings.Settings.kafka_connection`, so the producer,
+the reply consumer and the admin client connect alike.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
-from gateway.errors import BrokerError
+from gateway.errors import BrokerError, ConfigError
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,16 +25,15 @@ _TOPIC_ALREADY_EXISTS = 36
 
 def bootstrap_of(settings: Settings, bootstrap: str | None = None) -> str:
     """``bootstrap`` when given, else ``KAFKA_BOOTSTRAP_SERVERS`` from the settings; :class:`BrokerError` if neither."""
-    found = bootstrap or settings.kafka_bootstrap_servers
-    if not found:
-        raise BrokerError("no Kafka broker: pass bootstrap= or set KAFKA_BOOTSTRAP_SERVERS")
-    return found
+    try:
+        return settings.kafka_connection(bootstrap).bootstrap_servers
+    except ConfigError as exc:
+        raise BrokerError("no Kafka broker: pass bootstrap= or set KAFKA_BOOTSTRAP_SERVERS") from exc
 
 
 def connection_kwargs(settings: Settings, bootstrap: str) -> dict[str, Any]:
     """The aiokafka keyword arguments that reach the cluster (shared by producer, consumer and admin client)."""
-    del settings  # the seam for the security settings (TLS/SASL) once the settings carry them
-    return {"bootstrap_servers": bootstrap}
+    return settings.kafka_connection(bootstrap).client_kwargs()
 
 
 def new_producer(settings: Settings, bootstrap: str) -> AIOKafkaProducer:

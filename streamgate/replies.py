@@ -1,8 +1,8 @@
 """The client's reply path: one reader of the instance's own reply topic hands each record to whoever waits for
 its request id.
 
-A record is a chunk event (``{"v": 1, "id", "type": "chunk", "seq", "delta"}``) or the final
-:class:`schemas.result.LLMResult` (no ``type``, or ``type: "result"``). The first result of an id ends its
+A record is a chunk event (:class:`schemas.chunk.StreamChunk`, ``type: "chunk"``) or the final
+:class:`schemas.result.LLMResult` (``type: "result"``, or none from older workers). The first result of an id ends its
 subscriptions; a repeated result (at-least-once delivery) or one nobody waits for is dropped, and so is a chunk
 whose ``seq`` was already seen. A record that is not a valid event is logged and skipped: it never stops the reader.
 """
@@ -20,19 +20,14 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from gateway.errors import BrokerError
+from schemas.chunk import StreamChunk
 from schemas.result import LLMResult
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """A piece of a streamed answer: ``delta`` is the text that follows chunk ``seq - 1``."""
-
-    id: str
-    seq: int
-    delta: str
-
+Chunk = StreamChunk
+"""A piece of a streamed answer (:class:`schemas.chunk.StreamChunk`: ``id``, ``seq``, ``delta``, ``reset``)."""
 
 Reply = Chunk | LLMResult
 
@@ -134,9 +129,9 @@ def _parse(raw: bytes | None) -> Reply | None:
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
         if doc.get("type") == "chunk":
-            return Chunk(id=str(doc["id"]), seq=int(doc["seq"]), delta=str(doc.get("delta") or ""))
+            return StreamChunk.model_validate(doc)
         return LLMResult.model_validate(doc)
-    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+    except (ValueError, ValidationError) as exc:
         log.warning("skipping a reply record that is not a chunk or a result: %s", exc)
         return None
 

@@ -130,6 +130,13 @@ class FrontDoor:
                 yield event
             reply = first
             while isinstance(reply, Chunk):
+                if reply.reset and any(sent):
+                    # A failover after partial output answered differently: text already sent cannot be taken
+                    # back, so the stream ends with an error; a retry with the same Idempotency-Key gets the answer.
+                    error = plain_error(502, "stream_reset", "the answer restarted after a provider failover; retry")
+                    for event in fmt.stream_error(turn, error):
+                        yield event
+                    return
                 sent.append(reply.delta)
                 for event in fmt.stream_delta(turn, reply.delta):
                     yield event

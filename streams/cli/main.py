@@ -136,6 +136,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from streams.cli.usage_command import run_usage
 
         return run_usage(settings, lambda: _bootstrap(settings), args)
+    found = plugins.discover().get(command)  # also before them: `serve` and `keys` need neither
+    if found is not None:
+        return found.run(args, settings)
     import streams.cli.commands as commands
 
     if command == "worker":
@@ -181,9 +184,6 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(replay_command(settings, _bootstrap(settings), args, dev_state=DEV_STATE))
     if command == "cache":
         return cache_cli.run(args, settings)
-    found = plugins.discover().get(command)
-    if found is not None:
-        return found.run(args, settings)
     raise AssertionError(command)
 
 

@@ -19,6 +19,7 @@ import openai
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from streamgate.server import keys as keys_module
 from streams.devtools.dev import DevStack, free_port
 from tests.integration.helpers import topic_docs
 from tests.support.gateway import configured_stack
@@ -66,7 +67,7 @@ def door(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPath
         config = work / "serve.toml"
         env = {**os.environ, **stack.extra_env, "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap}
         keys = work / "keys.toml"
-        key, tight = add_key(env, keys, "acme", "alice"), add_key(env, keys, "tight", "pat")
+        key, tight = add_key(env, keys, "acme", "alice"), keys_module.add_key(keys, "tight", "pat")
         assert key not in keys.read_text() and "sha256:" in keys.read_text()  # only digests are stored
         port = free_port()
         command = [sys.executable, "-m", "streams.cli", "--config", str(config), "serve", "--port", str(port)]
@@ -234,7 +235,8 @@ def test_two_posts_with_one_idempotency_key_make_one_provider_call(door: Door) -
 
 async def test_a_client_that_disconnects_still_gets_its_request_served_and_accounted(door: Door) -> None:
     idempotency = f"gone-{uuid.uuid4().hex}"
-    body = {"model": "fast", "messages": [{"role": "user", "content": "slow one #sim:sleep_ms=1500"}]}
+    ask = f"slow one {uuid.uuid4().hex[:8]} #sim:sleep_ms=1500"  # unique: never answered from the cache
+    body = {"model": "fast", "messages": [{"role": "user", "content": ask}]}
     headers = {"Authorization": f"Bearer {door.key}", "Idempotency-Key": idempotency}
     async with httpx.AsyncClient(timeout=0.5) as http:
         with pytest.raises(httpx.ReadTimeout):
@@ -251,7 +253,8 @@ async def test_a_client_that_disconnects_still_gets_its_request_served_and_accou
 
 def test_async_mode_answers_202_then_the_result_at_its_location(door: Door) -> None:
     headers = {"Authorization": f"Bearer {door.key}", "Prefer": "respond-async"}
-    body = {"model": "fast", "messages": [{"role": "user", "content": "a long job #sim:sleep_ms=300"}]}
+    ask = f"a long job {uuid.uuid4().hex[:8]} #sim:sleep_ms=300"
+    body = {"model": "fast", "messages": [{"role": "user", "content": ask}]}
     accepted = httpx.post(f"{door.url}/v1/chat/completions", json=body, headers=headers)
     assert accepted.status_code == 202 and accepted.headers["Preference-Applied"] == "respond-async"
     location = accepted.headers["Location"]

@@ -46,7 +46,8 @@ def test_chunks_go_only_to_streaming_waiters_in_order_without_repeats() -> None:
     for raw in (chunk("s", 0, "Hel"), chunk("s", 1, "lo"), chunk("s", 1, "lo"), chunk("s", 0, "Hel"), result("s")):
         router.deliver(raw)
     items = drain(streaming)
-    assert items[:2] == [Chunk("s", 0, "Hel"), Chunk("s", 1, "lo")] and isinstance(items[2], LLMResult)
+    assert items[:2] == [Chunk(id="s", seq=0, delta="Hel"), Chunk(id="s", seq=1, delta="lo")]
+    assert isinstance(items[2], LLMResult)
     assert len(items) == 3
     assert [type(i) for i in drain(plain)] == [LLMResult]
 
