@@ -4,7 +4,9 @@ its request id.
 A record is a chunk event (:class:`schemas.chunk.StreamChunk`, ``type: "chunk"``) or the final
 :class:`schemas.result.LLMResult` (``type: "result"``, or none from older workers). The first result of an id ends its
 subscriptions; a repeated result (at-least-once delivery) or one nobody waits for is dropped, and so is a chunk
-whose ``seq`` was already seen. A record that is not a valid event is logged and skipped: it never stops the reader.
+whose ``seq`` was already seen, except ``seq`` 0 again: the request was served again after a worker crash, and that
+chunk is handed on as a ``reset`` (the answer starts over). A record that is not a valid event is logged and
+skipped: it never stops the reader.
 """
 
 from __future__ import annotations
@@ -102,8 +104,11 @@ class ReplyRouter:
         if reply.id not in self._subs:
             return
         if isinstance(reply, Chunk):
-            if reply.seq <= self._last_seq.get(reply.id, -1):
-                return  # a redelivered chunk
+            last = self._last_seq.get(reply.id, -1)
+            if reply.seq == 0 and last >= 0:
+                reply = reply.model_copy(update={"reset": True})  # served again after a crash: the answer restarts
+            elif reply.seq <= last:
+                return  # a repeated chunk
             self._last_seq[reply.id] = reply.seq
             for sub in self._subs[reply.id]:
                 if sub.chunks:

@@ -16,7 +16,7 @@ from streamgate import Client, ResultTimeout, SyncClient
 from streamgate.replies import Chunk
 from streams.devtools.dev import DevStack
 from streams.runtime.admin import list_topic_names
-from tests.support.gateway import configured_stack
+from tests.support.gateway import gateway_stack
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ usd_per_day = 10000.0
 
 @pytest.fixture(scope="module")
 def sdk_stack(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    with configured_stack(kafka_bootstrap, redis_url, tmp_path_factory.mktemp("sdk"), CONFIG) as running:
+    with gateway_stack(kafka_bootstrap, redis_url, tmp_path_factory.mktemp("sdk"), config_toml=CONFIG) as running:
         yield running
 
 

@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from streamgate.server import keys as keys_module
 from streams.devtools.dev import DevStack, free_port
 from tests.integration.helpers import topic_docs
-from tests.support.gateway import configured_stack
+from tests.support.gateway import gateway_stack
 
 pytestmark = pytest.mark.integration
 
@@ -63,8 +63,8 @@ def add_key(env: dict[str, str], keys: Path, tenant: str, user: str) -> str:
 @pytest.fixture(scope="module")
 def door(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
     work = tmp_path_factory.mktemp("serve")
-    with configured_stack(kafka_bootstrap, redis_url, work, CONFIG, name="serve") as stack:
-        config = work / "serve.toml"
+    with gateway_stack(kafka_bootstrap, redis_url, work, config_toml=CONFIG) as stack:
+        config = work / "stack.toml"
         env = {**os.environ, **stack.extra_env, "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap}
         keys = work / "keys.toml"
         key, tight = add_key(env, keys, "acme", "alice"), keys_module.add_key(keys, "tight", "pat")
@@ -128,6 +128,12 @@ def test_the_openai_sdk_completes_and_streams_with_usage(door: Door) -> None:
     )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text and chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+    long = " ".join(f"word{i}" for i in range(60))  # echoed: long enough for several chunks past the PII window
+    relayed = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": f"{long} #sim:echo"}], stream=True
+    )
+    deltas = [c.choices[0].delta.content for c in relayed if c.choices and c.choices[0].delta.content]
+    assert len(deltas) > 1 and "".join(deltas).strip() == long  # the gateway's chunks, relayed as they came
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] in ("stop", "length")
 
 

@@ -43,13 +43,26 @@ def test_chunks_go_only_to_streaming_waiters_in_order_without_repeats() -> None:
     streaming, plain = Subscription(queue=asyncio.Queue(), chunks=True), Subscription(queue=asyncio.Queue())
     router.subscribe("s", streaming)
     router.subscribe("s", plain)
-    for raw in (chunk("s", 0, "Hel"), chunk("s", 1, "lo"), chunk("s", 1, "lo"), chunk("s", 0, "Hel"), result("s")):
+    for raw in (chunk("s", 0, "Hel"), chunk("s", 1, "lo"), chunk("s", 1, "lo"), result("s")):
         router.deliver(raw)
     items = drain(streaming)
     assert items[:2] == [Chunk(id="s", seq=0, delta="Hel"), Chunk(id="s", seq=1, delta="lo")]
-    assert isinstance(items[2], LLMResult)
-    assert len(items) == 3
+    assert isinstance(items[2], LLMResult) and len(items) == 3
     assert [type(i) for i in drain(plain)] == [LLMResult]
+
+
+def test_seq_zero_again_is_a_restart_handed_on_as_a_reset() -> None:
+    router = ReplyRouter()
+    sub = Subscription(queue=asyncio.Queue(), chunks=True)
+    router.subscribe("s", sub)
+    for raw in (chunk("s", 0, "Hel"), chunk("s", 1, "lo"), chunk("s", 0, "Hello"), chunk("s", 1, " again")):
+        router.deliver(raw)
+    assert [(c.seq, c.delta, c.reset) for c in drain(sub)] == [  # type: ignore[attr-defined]
+        (0, "Hel", False),
+        (1, "lo", False),
+        (0, "Hello", True),
+        (1, " again", False),
+    ]
 
 
 def test_a_record_that_is_not_an_event_is_skipped() -> None:

@@ -107,14 +107,3 @@ def simulator_stats(stack: DevStack) -> dict[str, Any]:
 def set_fault(stack: DevStack, **fields: Any) -> None:
     """POST ``/_sim/faults`` (``model`` names the upstream model, or "*")."""
     stack.simulator_fault(**fields)
-
-
-@contextmanager
-def configured_stack(
-    bootstrap: str, redis_url: str, work_dir: Path, config: str, *, name: str = "stack"
-) -> Iterator[DevStack]:
-    """:func:`gateway_stack` on a config file with the TOML text ``config`` (written into ``work_dir``)."""
-    config_file = work_dir / f"{name}.toml"
-    config_file.write_text(config)
-    with gateway_stack(bootstrap, redis_url, work_dir, config_file=config_file) as running:
-        yield running
