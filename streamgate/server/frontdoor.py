@@ -47,7 +47,7 @@ def request_id_for(principal: Principal, idempotency_key: str | None) -> str:
 def prefers_async(headers: Mapping[str, str]) -> bool:
     """Whether the ``Prefer`` header asks for ``respond-async`` (RFC 7240)."""
     prefer = headers.get("prefer", "")
-    return any(token.split("=")[0].strip().lower() == "respond-async" for token in prefer.split(","))
+    return any(token.split(";")[0].split("=")[0].strip().lower() == "respond-async" for token in prefer.split(","))
 
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]

@@ -15,6 +15,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.PRICE_UNKNOWN: 400,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.MODEL_NOT_ALLOWED: 403,
+    # Tenant binding refused what the front door signed: its config lacks the tenant's key. Not retryable.
+    ErrorCode.UNAUTHENTICATED: 403,
+    ErrorCode.TENANT_FORBIDDEN: 403,
     ErrorCode.MODEL_NOT_FOUND: 404,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.BUDGET_EXHAUSTED: 429,

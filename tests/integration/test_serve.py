@@ -35,6 +35,13 @@ request_timeout_s = 4
 
 [limits.tenants.tight.users.pat]
 requests_per_window = 1
+
+[tenant_binding]               # the worker serves only signed requests: the front door signs for its keys' tenants
+mode = "hmac"
+
+[tenant_binding.keys]
+acme = "sgk_serve-test-acme"
+tight = "sgk_serve-test-tight"
 """
 
 
