@@ -18,8 +18,9 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
-from gateway.errors import ConfigError
+from gateway.errors import BrokerError, ConfigError
 from gateway.settings import Settings, load_settings
 from gateway.tenant_binding import sign
 from schemas.codes import ErrorCode
@@ -304,4 +305,7 @@ class Client:
         # Keyed by tenant: the gateway screens it where it lands (one hop fewer). Shielded: a caller cancelled
         # mid-send must not leave it unknown whether the request was published.
         topic, tenant = self.settings.topics.requests, request.tenant.encode()
-        await asyncio.shield(self._producer.send_and_wait(topic, value, key=tenant, headers=headers))
+        try:
+            await asyncio.shield(self._producer.send_and_wait(topic, value, key=tenant, headers=headers))
+        except KafkaError as exc:
+            raise BrokerError(f"could not publish request {request.id}: {exc!r}") from exc

@@ -5,6 +5,7 @@
     StreamgateError
     ├── ClientClosed        the client is not started or already closed
     ├── InvalidClientRequest  the request cannot be built (code invalid_request); nothing was published
+    ├── BrokerError         (gateway.errors) the broker cannot be reached or refused the request record
     └── DeadlineExceeded
         └── ResultTimeout   no result reached the client in time (code deadline_exceeded)
 """

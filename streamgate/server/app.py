@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.errors import StreamgateError
+from gateway.errors import BrokerError, StreamgateError
 from gateway.settings import Settings
 from schemas.codes import ErrorCode
 from streamgate.client import Client
@@ -43,10 +43,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         401: "no valid API key",
         403: "model_not_allowed",
         404: "model_not_found",
-        413: "payload_too_large",
+        413: "payload_too_large (also a body over guards.max_request_bytes, refused before publishing)",
         429: "rate_limited or budget_exhausted (with Retry-After)",
         502: "all_providers_failed and other provider failures",
-        503: "circuit_open, or the async store is unavailable",
+        503: "circuit_open, or the broker or the async store is unavailable",
         504: "deadline_exceeded",
     }.items()
 }
@@ -127,6 +127,10 @@ def create_app(settings: Settings, keys: KeyRing, *, bootstrap: str) -> FastAPI:
         stream: bool,
         include_usage: bool = False,
     ) -> Response:
+        limit = settings.guards.max_request_bytes
+        if len(await request.body()) > limit:  # refused here: a record over the producer's limit cannot be sent
+            error = plain_error(413, ErrorCode.PAYLOAD_TOO_LARGE, f"request body over {limit} bytes")
+            return respond(error_answer(fmt, error, None))
         try:
             fields = make()
             return await door(request).answer(
@@ -134,6 +138,11 @@ def create_app(settings: Settings, keys: KeyRing, *, bootstrap: str) -> FastAPI:
             )
         except InvalidClientRequest as exc:
             return respond(error_answer(fmt, plain_error(400, ErrorCode.INVALID_REQUEST, exc.message), None))
+        except BrokerError as exc:  # not published (or unknown whether): the client may retry with its key
+            error = plain_error(
+                503, ErrorCode.PROVIDER_UNAVAILABLE, f"the gateway's broker is unavailable: {exc.message}"
+            )
+            return respond(error_answer(fmt, error, None))
 
     @app.post("/v1/chat/completions", responses={**_ACCEPTED, **_ERRORS}, tags=["openai"])
     async def chat_completions(body: ChatCompletionRequest, request: Request, principal: Auth) -> Response:

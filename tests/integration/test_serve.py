@@ -185,7 +185,7 @@ async def test_the_async_anthropic_sdk_completes_and_streams(door: Door) -> None
     await client.close()
 
 
-async def test_without_a_valid_key_the_answer_is_401_and_nothing_is_published(door: Door) -> None:
+async def test_without_a_valid_key_or_over_the_size_limit_nothing_is_published(door: Door) -> None:
     before = await requests_published(door.stack)
     with pytest.raises(openai.AuthenticationError):
         door.openai("sg-not-a-key").chat.completions.create(model="fast", messages=[{"role": "user", "content": "x"}])
@@ -193,9 +193,14 @@ async def test_without_a_valid_key_the_answer_is_401_and_nothing_is_published(do
         door.anthropic("sg-not-a-key").messages.create(
             model="fast", max_tokens=10, messages=[{"role": "user", "content": "x"}]
         )
+    big = {"model": "fast", "messages": [{"role": "user", "content": "x" * 300_000}]}  # over max_request_bytes
     async with httpx.AsyncClient() as http:
         response = await http.post(f"{door.url}/v1/chat/completions", json={"model": "fast", "messages": []})
+        oversized = await http.post(
+            f"{door.url}/v1/chat/completions", json=big, headers={"Authorization": f"Bearer {door.key}"}
+        )
     assert response.status_code == 401
+    assert oversized.status_code == 413 and oversized.json()["error"]["code"] == "payload_too_large"
     assert await requests_published(door.stack) == before
 
 
