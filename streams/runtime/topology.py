@@ -64,6 +64,15 @@ EDGES: tuple[Edge, ...] = (
         "tenant",
         "only if a rebalance moved the tenant's partition during the call: to its new owner (co-partitioned)",
     ),
+    Edge(
+        "complete",
+        "client",
+        "kafka",
+        "reply_to (llm.results)",
+        "request id",
+        "chunks of a streamed answer (stream: true), before its result: same topic and key, so one partition and "
+        "one producer keep their order",
+    ),
     Edge("account", "client", "kafka", "reply_to (llm.results)", "request id", "the public contract"),
     Edge("account", "analysts", "kafka", "llm.usage", "tenant", "the public contract"),
 )

@@ -13,6 +13,7 @@ KAFKA_EDGES = {
     ("client", "intake"),
     ("intake", "screen"),
     ("validate", "account"),
+    ("complete", "client"),  # a streamed answer's chunks
     ("account", "client"),
     ("account", "analysts"),
 }
