@@ -1,5 +1,6 @@
 """The settle-topic path (used when a partition moves during a call) serves and accounts exactly like settling in
-place: here forced for every request with ``settle_in_place = false``."""
+place: here forced for every request with ``settle_in_place = false``. A streamed answer's chunks are still on the
+broker before its result, which the account agent sends after the hop."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from tests.integration.helpers import duplicates, publish, request, results_for, topic_docs
+from tests.integration.helpers import duplicates, events_for, publish, request, results_for, topic_docs
 from tests.support.gateway import gateway_stack
 
 
@@ -38,3 +39,9 @@ async def test_every_request_is_settled_once_through_the_settle_topic(
             stack, stack.settings.topics.usage, lambda rs: ids <= {r.json()["request_id"] for r in rs}
         )
         assert sorted(u["request_id"] for u in usage if u["request_id"] in ids) == sorted(ids)
+        echoed = "Chunks first, then the result, even when the result is sent after the settle hop. " * 4
+        streamed = request(f"{echoed}#sim:echo", tenant="hop-co", stream=True)
+        await publish(stack, [streamed])
+        events = (await events_for(stack, [streamed["id"]]))[streamed["id"]]
+        assert [e["type"] for e in events] == ["chunk"] * (len(events) - 1) + ["result"] and len(events) > 2
+        assert "".join(e["delta"] for e in events[:-1]) == events[-1]["output"] == echoed.strip()
