@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap demo test lint bench clean
+.PHONY: bootstrap demo test lint bench chaos clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -35,3 +35,6 @@ bench: bootstrap
 
 clean:
 	rm -rf $(VENV) .streamgate .pytest_cache .mypy_cache .ruff_cache
+
+chaos: bootstrap  # the chaos suite (tests/chaos: crashes, rebalances, provider/Redis/broker faults, fuzzing; ~15 min)
+	$(BIN)/python -m pytest -q -m chaos tests/chaos $(PYTEST_ARGS)

@@ -49,8 +49,15 @@ class InvalidEvent(StreamgateError):
         self.limit = limit
 
 
-def parse_request(raw: bytes | None) -> LLMRequest:
-    """Decode and validate one request event; raises :class:`InvalidEvent`."""
+DEFAULT_MAX_JSON_DEPTH = GuardSettings().max_json_depth
+
+
+def parse_request(raw: bytes | None, *, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> LLMRequest:
+    """Decode and validate one request event; raises :class:`InvalidEvent`.
+
+    A document nested deeper than ``max_depth`` (``guards.max_json_depth``) is refused before validation: every
+    layer that walks it (validation, JSON-schema checks of ``response_format``, re-encoding) recurses.
+    """
     if not raw:
         raise InvalidEvent("empty", "the event has no value")
     try:
@@ -59,6 +66,15 @@ def parse_request(raw: bytes | None) -> LLMRequest:
         raise InvalidEvent("not_json", f"value is not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise InvalidEvent("not_object", f"value is JSON {type(document).__name__}, expected an object")
+    if nested_deeper_than(document, max_depth):
+        raise InvalidEvent(
+            "too_large",
+            f"the document is nested deeper than {max_depth} levels",
+            request_id=_usable(document.get("id"), _ID_RE),
+            reply_to=_usable(document.get("reply_to"), _TOPIC_RE),
+            code=ErrorCode.PAYLOAD_TOO_LARGE,
+            limit="intake.max_json_depth",
+        )
     try:
         return LLMRequest.model_validate(document)
     except ValidationError as exc:
@@ -68,6 +84,23 @@ def parse_request(raw: bytes | None) -> LLMRequest:
             request_id=_usable(document.get("id"), _ID_RE),
             reply_to=_usable(document.get("reply_to"), _TOPIC_RE),
         ) from None
+
+
+def nested_deeper_than(document: object, limit: int) -> bool:
+    """Whether ``document`` (decoded JSON) has arrays/objects nested more than ``limit`` deep (the top level is 1).
+
+    Iterative, so a hostile document cannot exhaust the interpreter's stack here.
+    """
+    pending: list[tuple[object, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def check_bounds(request: LLMRequest, raw_size: int, limits: GuardSettings) -> None:

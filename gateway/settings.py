@@ -94,6 +94,9 @@ class GuardSettings(GuardPolicy):
         description="Characters of a streamed answer held back by the output guards, so that a value split across "
         "chunks never leaks (the longest value with spaces in it must fit).",
     )
+    max_json_depth: int = Field(
+        default=64, gt=1, description="Nesting of arrays/objects in a request event, refused at intake above this."
+    )
     # PII before injection: the classifier reads placeholders, not random-looking keys and numbers.
     enabled: tuple[str, ...] = ("size", "response_format", "deny", "pii", "injection", "pii_output")
     tenants: dict[str, TenantGuardPolicy] = Field(default_factory=dict)

@@ -23,6 +23,16 @@ from tests.support.kafka import KafkaTarget, kafka_session, unique_name  # noqa:
 from tests.support.redis import RedisUnavailable, redis_session  # noqa: E402
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the chaos suite (``tests/chaos``, minutes long) out unless ``-m`` names it (``make chaos``)."""
+    if "chaos" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("chaos") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaTarget]:
     """The session's Kafka broker: external, a testcontainers Kafka, or an embedded Tansu broker."""

@@ -61,6 +61,7 @@ class DevStack:
     simulator_latency_ms: float = 0.0
     extra_env: dict[str, str] = field(default_factory=dict)
     progress: Progress | None = None
+    worker_loglevel: str = "warn"
     bootstrap: str = ""
     simulator_url: str | None = None
     worker_ports: list[int] = field(default_factory=list)
@@ -150,7 +151,7 @@ class DevStack:
         """Start (or restart) worker ``index``."""
         while len(self.worker_ports) <= index:
             self.worker_ports.append(free_port())
-        self._spawn(f"worker-{index}", ["worker", "--loglevel", "warn"], env=self.worker_env(index))
+        self._spawn(f"worker-{index}", ["worker", "--loglevel", self.worker_loglevel], env=self.worker_env(index))
 
     def kill(self, name: str) -> None:
         """SIGKILL a process of the stack (crash simulation)."""

@@ -87,6 +87,13 @@ class EmbeddedBroker:
         return f"{self._host}:{self._port}"
 
     @property
+    def pid(self) -> int:
+        """Process id of the running broker (the leader of its process group); :class:`BrokerError` when stopped."""
+        if self._proc is None:
+            raise BrokerError("embedded broker is not running")
+        return self._proc.pid
+
+    @property
     def running(self) -> bool:
         """Whether the broker process is alive."""
         return self._proc is not None and self._proc.poll() is None

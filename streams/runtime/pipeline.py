@@ -139,7 +139,7 @@ def _intake_agent(p: Pipeline, first_stage: Any) -> None:
 async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
     message = event.message
     try:
-        request = intake_stage.parse_request(event.value)
+        request = intake_stage.parse_request(event.value, max_depth=p.settings.guards.max_json_depth)
         if p.settings.tenant_binding.mode == "hmac":  # before any work: who published is who pays
             refused = verify_binding(event.value, message.headers or (), request.tenant, p.settings.tenant_binding)
             if refused is not None:

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from agents.intake import InvalidEvent, check_bounds, parse_request
+from agents.intake import InvalidEvent, check_bounds, nested_deeper_than, parse_request
 from gateway.settings import GuardSettings
 from schemas.codes import ErrorCode
 
@@ -113,3 +113,21 @@ def test_an_event_over_max_request_bytes_is_refused_at_intake() -> None:
 def test_a_request_within_the_bounds_passes() -> None:
     raw = orjson.dumps({**VALID, "metadata": {"blob": "m" * 50}})
     check_bounds(parse_request(raw), len(raw), GuardSettings(max_metadata_bytes=100))
+
+
+def test_a_document_nested_deeper_than_the_limit_is_refused_before_validation_and_still_answered() -> None:
+    raw = orjson.dumps({**VALID, "metadata": {"a": [[[[1]]]]}})  # depth 6: root, metadata, a, three lists
+    assert parse_request(raw, max_depth=6).metadata == {"a": [[[[1]]]]}
+    with pytest.raises(InvalidEvent) as caught:
+        parse_request(raw, max_depth=5)
+    bad = caught.value
+    assert (bad.reason, bad.code, bad.limit) == ("too_large", ErrorCode.PAYLOAD_TOO_LARGE, "intake.max_json_depth")
+    assert bad.request_id == "req-1" and bad.reply_to == "team.results"
+
+
+def test_nesting_far_beyond_the_interpreter_stack_is_measured_without_recursion() -> None:
+    deep: object = 1
+    for _ in range(100_000):
+        deep = [deep]
+    assert nested_deeper_than({"m": deep}, 64)
+    assert not nested_deeper_than({"m": [1, {"x": 2}]}, 3)

@@ -74,6 +74,7 @@ def gateway_stack(
     simulator_latency_ms: float = 0.0,
     progress: Progress | None = None,
     config_toml: str | None = None,
+    worker_loglevel: str = "warn",
 ) -> Iterator[DevStack]:
     """Start a stack and wait until a probe request is answered end to end; ``config_toml`` is written to a config
     file in ``work_dir`` for the stack (instead of ``config_file``)."""
@@ -90,6 +91,7 @@ def gateway_stack(
         extra_env=env,
         simulator_latency_ms=simulator_latency_ms,
         progress=progress,
+        worker_loglevel=worker_loglevel,
     )
     with stack:
         run_blocking(stack.wait_ready())
