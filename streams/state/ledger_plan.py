@@ -58,7 +58,9 @@ def plan_settle(
         # No ledger record (e.g. its retention expired): account for it as new, never silently drop an answer.
         return SettlePlan.EMIT
     if record.state == "reserved":
-        return SettlePlan.APPLY_AND_EMIT
+        # Emitting here with the record still reserved: this worker is settling the same request in place (it
+        # applies the usage once delivered). Applying this copy too would charge the request twice.
+        return SettlePlan.SKIP if emitting_here else SettlePlan.APPLY_AND_EMIT
     if record.state in ("settled", "rejected"):
         return SettlePlan.SKIP if emitting_here else SettlePlan.EMIT
     return SettlePlan.SKIP

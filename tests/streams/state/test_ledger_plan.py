@@ -49,7 +49,7 @@ def test_plan_screen_refuses_an_unknown_state() -> None:
         pytest.param(None, False, False, SettlePlan.EMIT, id="no-record-is-never-dropped"),
         pytest.param(None, False, True, SettlePlan.EMIT, id="no-record-emitting-here"),
         pytest.param(record("reserved"), False, False, SettlePlan.APPLY_AND_EMIT, id="reserved-applies"),
-        pytest.param(record("reserved"), False, True, SettlePlan.APPLY_AND_EMIT, id="reserved-applies-always"),
+        pytest.param(record("reserved"), False, True, SettlePlan.SKIP, id="reserved-being-settled-in-place-skips"),
         pytest.param(record("settled"), False, False, SettlePlan.EMIT, id="settled-replay-emits"),
         pytest.param(record("settled"), False, True, SettlePlan.SKIP, id="settled-emitting-here-skips"),
         pytest.param(record("rejected"), False, False, SettlePlan.EMIT, id="rejected-emits"),
