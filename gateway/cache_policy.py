@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Scope = Literal["tenant", "shared"]
+# The sentence models of gateway/semantic/embedder.py (kept in step with its _MODELS; a test checks).
+EmbeddingModel = Literal["paraphrase-minilm-l3-int8", "minilm-l6-int8"]
 
 
 class CacheRule(BaseModel):
@@ -36,9 +38,12 @@ class CacheSettings(BaseModel):
     scope: Scope = Field(default="tenant", description="tenant: entries are the tenant's own; shared: across tenants.")
     allow_temperature: bool = Field(default=False, description="Cache requests with temperature > 0.")
     semantic: bool = Field(default=False, description="Look up the semantic cache for every request (opt-in).")
-    semantic_threshold: float = Field(default=0.80, gt=0.0, le=1.0, description="Cosine similarity for a candidate.")
+    semantic_threshold: float = Field(default=0.50, gt=0.0, le=1.0, description="Cosine similarity for a candidate.")
     restructured_threshold: float = Field(
         default=0.80, gt=0.0, le=1.0, description="Similarity a reworded (restructured) question must reach."
+    )
+    semantic_model: EmbeddingModel = Field(
+        default="paraphrase-minilm-l3-int8", description="Embedding model (gateway/semantic/embedder.py)."
     )
     semantic_max_entries: int = Field(default=10_000, ge=1, description="Semantic entries kept per tenant.")
     semantic_max_tokens: int = Field(default=64, ge=8, le=256, description="Question tokens embedded.")

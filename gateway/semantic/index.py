@@ -41,6 +41,7 @@ class TenantIndex:
     def __init__(self, capacity: int, dimensions: int) -> None:
         _one_blas_thread()
         self.capacity = capacity
+        self.dimensions = dimensions
         start = min(capacity, 256)
         self._vectors = np.zeros((start, dimensions), dtype=np.float32)
         self._namespaces = np.full(start, -1, dtype=np.int64)
@@ -99,8 +100,11 @@ class TenantIndex:
             return []
         n = self._size if self._size < self.capacity else self.capacity
         sims: npt.NDArray[np.float32] = self._vectors[:n] @ vector
-        usable = (self._namespaces[:n] == namespace_id) & (self._expires[:n] > time.time()) & (sims >= threshold)
-        picked = np.flatnonzero(usable)
+        # Threshold first: it leaves a handful of rows, so the namespace and expiry checks touch only those.
+        picked = np.flatnonzero(sims >= threshold)
+        if picked.size == 0:
+            return []
+        picked = picked[(self._namespaces[picked] == namespace_id) & (self._expires[picked] > time.time())]
         if picked.size == 0:
             return []
         best = picked[np.argsort(-sims[picked])[:k]]

@@ -6,6 +6,9 @@ and again after every rebalance (``generation`` changes), so entries written els
 
 Lookup: embed the question (on an executor thread, cached by text), take the most similar entries of the same
 namespace above the threshold, and serve the first that passes :func:`gateway.semantic.verify.verify`.
+Questions that wait for the embedding thread together are embedded in one model run (a batch). Entries are
+namespaced by the embedding model too, so after a change of ``semantic_model`` old vectors are never compared
+with new ones (they age out with their TTL).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from gateway.semantic.store import SemanticStore, StoredQuestion
 from gateway.semantic.verify import verify
 
 log = logging.getLogger(__name__)
+MAX_BATCH = 16  # questions embedded in one model run (CPU a question stops falling at ~8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,8 @@ class SemanticCache:
         self._indexes: dict[str, tuple[int, TenantIndex]] = {}
         self._loading: dict[str, asyncio.Future[TenantIndex]] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sg-embed")
+        self._waiting: list[tuple[str, asyncio.Future[Vector]]] = []
+        self._drain: asyncio.Future[None] | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -64,9 +70,30 @@ class SemanticCache:
         return self._embedder
 
     async def embed(self, text: str) -> Vector:
-        """The question's embedding, computed off the event loop."""
-        embedder = self.embedder
-        return await asyncio.get_running_loop().run_in_executor(self._executor, embedder.embed, text)
+        """The question's embedding, computed off the event loop (batched with the questions waiting with it)."""
+        future: asyncio.Future[Vector] = asyncio.get_running_loop().create_future()
+        self._waiting.append((text, future))
+        if self._drain is None or self._drain.done():
+            self._drain = asyncio.ensure_future(self._embed_waiting())
+        return await future
+
+    async def _embed_waiting(self) -> None:
+        embedder, loop = self.embedder, asyncio.get_running_loop()
+        while self._waiting:
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            try:
+                vectors = await loop.run_in_executor(self._executor, embedder.embed_many, [t for t, _ in batch])
+            except Exception as exc:  # every waiter sees the failure (its caller degrades to a miss)
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), vector in zip(batch, vectors, strict=True):
+                if not future.done():
+                    future.set_result(vector)
+
+    def _scoped(self, namespace: str) -> str:
+        return f"{self.embedder.model}|{namespace}"
 
     async def lookup(self, tenant: str, namespace: str, question: str, threshold: float) -> SemanticMatch | None:
         """A verified match for ``question`` among the tenant's entries of ``namespace``, or ``None``."""
@@ -74,7 +101,7 @@ class SemanticCache:
         if len(index) == 0:
             return None
         vector = await self.embed(question)
-        return self.search(index, namespace, question, vector, threshold)
+        return self.search(index, self._scoped(namespace), question, vector, threshold)
 
     def search(
         self, index: TenantIndex, namespace: str, question: str, vector: Vector, threshold: float
@@ -92,8 +119,9 @@ class SemanticCache:
         index = await self.index(tenant)
         vector = await self.embed(question)
         expires_at = time.time() + ttl_s
-        index.add(key, namespace, question, vector, expires_at)
-        await self._store.add(tenant, StoredQuestion(key, namespace, question, vector, expires_at), ttl_s)
+        scoped = self._scoped(namespace)
+        index.add(key, scoped, question, vector, expires_at)
+        await self._store.add(tenant, StoredQuestion(key, scoped, question, vector, expires_at), ttl_s)
 
     async def forget(self, tenant: str, key: str) -> None:
         """Drop an entry whose answer is gone from the exact cache."""
@@ -121,6 +149,8 @@ class SemanticCache:
         index = TenantIndex(self._max_entries, self.embedder.dimensions)
         entries = await self._store.load(tenant, self._max_entries)
         for entry in entries:
+            if entry.vector.shape != (index.dimensions,):
+                continue  # written by a model of another size: never comparable
             index.add(entry.key, entry.namespace, entry.question, entry.vector, entry.expires_at)
         self._indexes[tenant] = (generation, index)
         log.info("semantic index of %s rebuilt from Redis: %d entries", tenant, len(entries))

@@ -7,13 +7,20 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
 import redis.asyncio as aioredis
 
 from gateway.cache_admin import known_tenants, purge, tenant_stats
+from gateway.cache_policy import EmbeddingModel
 from gateway.settings import Settings
 
 DEFAULT_PAIRS = Path("data/cache_eval/heldout.jsonl")
+
+
+def models() -> tuple[str, ...]:
+    """The configurable embedding models (without importing the embedder at start-up)."""
+    return get_args(EmbeddingModel)
 
 
 def add_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -32,12 +39,14 @@ def add_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     drop.add_argument("--tenant", required=True, help="the tenant whose answers are deleted")
     drop.add_argument("--model", default=None, help="catalog model name (default: every model)")
     evaluate = subcommand("eval", "semantic-hit precision and recall on labelled pairs {a, b, same}")
-    evaluate.add_argument("pairs", type=Path, help="JSONL file of {a, b, same} pairs")
+    evaluate.add_argument("pairs", type=Path, nargs="+", help="JSONL files of {a, b, same} pairs (taken together)")
     evaluate.add_argument("--threshold", type=float, default=None, help="default: [cache] semantic_threshold")
     bench = subcommand("bench", "semantic lookup latency with N entries in one tenant's index")
     bench.add_argument("--entries", type=int, default=10_000, help="entries in the tenant's index")
     bench.add_argument("--queries", type=int, default=300, help="lookups timed")
     bench.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS, help="questions to index and to look up")
+    for each in (evaluate, bench):
+        each.add_argument("--model", choices=models(), default=None, help="default: [cache] semantic_model")
     for each in commands.choices.values():  # `streamgate cache stats --config x.toml` as well
         each.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
 
@@ -50,7 +59,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.semantic.embedder import MiniLMEmbedder
 
     options = settings.cache
-    embedder = MiniLMEmbedder(max_tokens=options.semantic_max_tokens, threads=options.embed_threads)
+    model = args.model or options.semantic_model
+    embedder = MiniLMEmbedder(model=model, max_tokens=options.semantic_max_tokens, threads=options.embed_threads)
     threshold = args.threshold if command == "eval" and args.threshold is not None else options.semantic_threshold
     if command == "eval":
         from gateway.semantic.evaluate import report
@@ -59,7 +69,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     from gateway.semantic.benchmark import run as run_bench
 
-    print(run_bench(args.pairs, embedder, entries=args.entries, queries=args.queries, threshold=threshold))
+    print(run_bench(args.pairs, embedder, entries=args.entries, queries=args.queries, threshold=threshold,
+                    restructured_threshold=options.restructured_threshold))  # fmt: skip
     return 0
 
 

@@ -64,7 +64,9 @@ def build_services(settings: Settings) -> Services:
     options = settings.cache
     semantic = SemanticCache(
         SemanticStore(client),
-        lambda: MiniLMEmbedder(max_tokens=options.semantic_max_tokens, threads=options.embed_threads),
+        lambda: MiniLMEmbedder(
+            model=options.semantic_model, max_tokens=options.semantic_max_tokens, threads=options.embed_threads
+        ),
         max_entries=options.semantic_max_entries,
         restructured_threshold=options.restructured_threshold,
     )

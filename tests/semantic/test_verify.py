@@ -19,6 +19,12 @@ REFUSED = [
     ("What's covered under the warranty?", "What's covered under the extended warranty?", "scope"),
     ("Is the chicken dish gluten-free?", "Is the beef dish gluten-free?", "substitution"),
     ("Can I get the flu jab for free?", "Can my child get the flu jab for free?", "added_qualifier"),
+    # one edit apart but two real words: a swap, not a typo
+    ("Is breakfast included at the hotel?", "Is breakfast included at the hostel?", "substitution"),
+    ("Is there a charge for non-members?", "Is there a charge for members?", "negation"),
+    ("What's the income tax rate on earnings over £50,270?", "What's the income tax rate on earnings over £40,270?",
+     "number_or_date"),
+    ("What are the benefits of the shingles vaccine?", "What are the downsides of the shingles vaccine?", "antonym"),
 ]  # fmt: skip
 SERVED = [
     ("How do I cancel my mobile contract?", "How can I cancel my mobile contract?"),
@@ -26,6 +32,17 @@ SERVED = [
     ("Where can I charge my electric car in town?", "Hey, where can I charge my electric car in town?"),
     ("Is there a discount for students on train tickets?", "On train tickets, is there a discount for students?"),
     ("Do you charge a call-out fee for emergency plumbing?", "Do you charge a call-out fee for emergancy plumbing?"),
+    ("Where can I charge my electric car in town?", "Wehre can I charge my electric car in town?"),  # stopword typo
+    ("Can I pay with Klarna?", "Can I pay with Klana?"),  # a misspelt name
+    ("What time does the leisure centre open on Mondays?", "What time does the leisure center open on Mondys?"),
+    ("Who do I contact about a noisy neighbour?", "Who do I contact about a noisy neighbor?"),
+    ("Can I upload files larger than 10MB?", "CAN I UPLOAD FILES LARGER THAN 10MB?"),
+    ("What's the stamp duty on a £400,000 house?", "what's the stamp duty on a £400000 house"),
+    ("What's 15% of 200?", "What's fifteen percent of 200?"),
+    ("Transfer £50 to my savings", "Transfer fifty pounds to my savings"),
+    ("Does the Pixel support wireless charging?", "Does the Pixel support wireless charge?"),  # lemmas
+    ("What's the maximum I can pay into an ISA?", "I'd like to know: what's the maximum I can pay into an ISA?"),
+    ("Can I bring my own wine to the restaurant?", "Is it OK to bring my own wine to the restaurant?"),
 ]
 
 
@@ -38,6 +55,15 @@ def test_near_misses_are_refused_even_at_high_similarity(cached: str, query: str
 @pytest.mark.parametrize(("cached", "query"), SERVED)
 def test_repeats_and_light_rewordings_pass(cached: str, query: str) -> None:
     assert verify(cached, query, 0.95, restructured_threshold=0.8).ok
+
+
+def test_a_swapped_slot_is_refused_but_the_same_words_in_a_reworded_question_pass() -> None:
+    # One sentence with one word changed: that word is the difference, whatever the similarity.
+    swapped = verify("How do I reset my password?", "How do I reset my passcode?", 0.95, restructured_threshold=0.8)
+    assert swapped.reason == "substitution"
+    # A reworded question whose content words differ ("reset" / "forgot"): a paraphrase above the threshold.
+    assert verify("How do I reset my password?", "I forgot my password, what do I do?", 0.85,
+                  restructured_threshold=0.8).ok  # fmt: skip
 
 
 def test_a_restructured_question_needs_the_stricter_threshold() -> None:

@@ -54,4 +54,5 @@ def test_eval_prints_precision_and_recall(tmp_path: Path, capsys: pytest.Capture
     pairs.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert cache_cli.run(_parser().parse_args(["cache", "eval", str(pairs)]), load_settings()) == 0
     out = capsys.readouterr().out
-    assert "verified:     precision 1.0000 (1/1 hits right), recall 1.0000 (1/1)" in out
+    # One right hit out of one: precision 1, but only >= 5 % at 95 % confidence.
+    assert "verified:     precision 1.0000 (1/1 hits right; 95 % lower bound 0.0500), recall 1.0000 (1/1)" in out
