@@ -19,6 +19,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from pydantic_core import PydanticSerializationError
 
 from gateway.errors import BrokerError, ConfigError
 from gateway.settings import Settings, load_settings
@@ -27,7 +28,7 @@ from schemas.codes import ErrorCode
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo, LLMResult
 from streamgate import kafka
-from streamgate.errors import ClientClosed, ResultTimeout
+from streamgate.errors import ClientClosed, InvalidClientRequest, ResultTimeout
 from streamgate.replies import Reply, ReplyReader, ReplyRouter, Subscription
 from streamgate.requests import Prompt, build_request
 
@@ -299,7 +300,10 @@ class Client:
     async def _publish(self, request: LLMRequest) -> None:
         if self._producer is None:
             raise ClientClosed("the client is not started: use `async with Client(...)` or `await client.start()`")
-        value = request.model_dump_json(exclude_none=True).encode()
+        try:
+            value = request.model_dump_json(exclude_none=True).encode()
+        except PydanticSerializationError as exc:  # e.g. a lone surrogate in a text: not encodable as UTF-8
+            raise InvalidClientRequest(f"request {request.id} cannot be encoded as JSON: {exc}") from exc
         key = self._tenant_keys.get(request.tenant)
         headers = sign(value, request.tenant, key) if key is not None else None
         # Keyed by tenant: the gateway screens it where it lands (one hop fewer). Shielded: a caller cancelled

@@ -196,11 +196,14 @@ async def test_without_a_valid_key_or_over_the_size_limit_nothing_is_published(d
     big = {"model": "fast", "messages": [{"role": "user", "content": "x" * 300_000}]}  # over max_request_bytes
     async with httpx.AsyncClient() as http:
         response = await http.post(f"{door.url}/v1/chat/completions", json={"model": "fast", "messages": []})
-        oversized = await http.post(
-            f"{door.url}/v1/chat/completions", json=big, headers={"Authorization": f"Bearer {door.key}"}
-        )
+        auth = {"Authorization": f"Bearer {door.key}"}
+        oversized = await http.post(f"{door.url}/v1/chat/completions", json=big, headers=auth)
+        lone_surrogate = b'{"model": "fast", "messages": [{"role": "user", "content": "x\\ud800"}]}'  # no UTF-8 form
+        headers = {**auth, "Content-Type": "application/json"}
+        unencodable = await http.post(f"{door.url}/v1/chat/completions", content=lone_surrogate, headers=headers)
     assert response.status_code == 401
     assert oversized.status_code == 413 and oversized.json()["error"]["code"] == "payload_too_large"
+    assert unencodable.status_code == 400 and unencodable.json()["error"]["code"] == "invalid_request"
     assert await requests_published(door.stack) == before
 
 
