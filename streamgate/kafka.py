@@ -91,6 +91,19 @@ async def create_topic(
         await admin.close()
 
 
+async def probe(settings: Settings, bootstrap: str, *, timeout_s: float = 10.0) -> None:
+    """Check that the cluster answers (a metadata request); :class:`BrokerError` when it does not."""
+    admin = AIOKafkaAdminClient(**connection_kwargs(settings, bootstrap), request_timeout_ms=int(timeout_s * 1000))
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            await admin.list_topics()
+    except (TimeoutError, KafkaError) as exc:
+        raise BrokerError(f"no Kafka broker answers at {bootstrap}: {exc!r}") from exc
+    finally:
+        await admin.close()
+
+
 async def delete_topic(settings: Settings, bootstrap: str, name: str, *, timeout_s: float = 10.0) -> None:
     """Delete topic ``name``; a failure is logged, never raised (the client is closing)."""
     admin = AIOKafkaAdminClient(**connection_kwargs(settings, bootstrap), request_timeout_ms=int(timeout_s * 1000))

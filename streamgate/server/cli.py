@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ class ServeCommand:
         """Load the keys, build the app and serve until interrupted."""
         import uvicorn
 
+        from streamgate import kafka
         from streamgate.server.app import create_app
         from streamgate.server.keys import KeyRing
 
@@ -46,7 +48,9 @@ class ServeCommand:
         serve = settings.serve.model_copy(update={k: v for k, v in overrides.items() if v is not None})
         settings = settings.model_copy(update={"serve": serve})
         keys = KeyRing(serve.keys_file)
-        app = create_app(settings, keys, bootstrap=bootstrap_for_serve(settings, args.bootstrap))
+        bootstrap = bootstrap_for_serve(settings, args.bootstrap)
+        asyncio.run(kafka.probe(settings, bootstrap))  # an unreachable broker is one error line, not a traceback
+        app = create_app(settings, keys, bootstrap=bootstrap)
         loop = "uvloop" if settings.event_loop == "uvloop" else "asyncio"
         uvicorn.run(app, host=serve.host, port=serve.port, loop=loop, log_level="warning", timeout_graceful_shutdown=10)
         return 0
