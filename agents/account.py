@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from gateway.catalog import ModelSpec
 from gateway.logs import payload_fields
 from gateway.model_tokens import TokenCounter, counter_for
 from gateway.pricing import cost_usd, flat_usd, price_of
@@ -33,6 +34,7 @@ class Charge:
     budget_usd: float
     saved_usd: float = 0.0
     price_source: str | None = None
+    lane_saved_usd: float = 0.0
 
     @property
     def input_tokens(self) -> int:
@@ -82,7 +84,7 @@ def charge_of(settlement: Settlement, settings: Settings) -> Charge:
         return NO_CHARGE
     counts = counts_of(settlement, settings)
     spec = settings.models.get(settlement.model)
-    price = price_of(spec) if spec is not None else None
+    price = price_of(spec, settlement.lane) if spec is not None else None
     source = price.source if price is not None else None
     if settlement.cached:
         saved = cost_usd(price, counts) if price is not None else 0.0
@@ -91,7 +93,15 @@ def charge_of(settlement: Settlement, settings: Settings) -> Charge:
         _warn_unpriced(settlement.model)
         return Charge(counts, None, flat_usd(counts.total, settings.pricing.unknown_usd_per_mtok))
     usd = cost_usd(price, counts)
-    return Charge(counts, usd, usd, price_source=source)
+    return Charge(counts, usd, usd, price_source=source, lane_saved_usd=_lane_saving(spec, counts, usd, settlement))
+
+
+def _lane_saving(spec: ModelSpec | None, counts: TokenCounts, usd: float, settlement: Settlement) -> float:
+    """What a batch answer saved against the interactive price of the same tokens (0 in the interactive lane)."""
+    if settlement.lane != "batch" or spec is None:
+        return 0.0
+    interactive = price_of(spec)
+    return 0.0 if interactive is None else round(cost_usd(interactive, counts) - usd, 10)
 
 
 _warned: set[str] = set()
@@ -138,6 +148,8 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         prompt_version=settlement.prompt_version,
         metadata=request.metadata,
         guards=settlement.guards,
+        lane=settlement.lane,
+        batch_job_id=settlement.batch_job_id,
     )
     usage = UsageEvent(
         request_id=request.id,
@@ -162,6 +174,9 @@ def build_outputs(settlement: Settlement, charge: Charge, now_ms: int) -> tuple[
         prompt_name=settlement.prompt_name,
         prompt_version=settlement.prompt_version,
         cascade_steps=len(settlement.cascade),
+        lane=settlement.lane,
+        batch_job_id=settlement.batch_job_id,
+        lane_saved_usd=charge.lane_saved_usd,
     )
     return result, usage
 

@@ -10,7 +10,7 @@ from gateway.resilience.chain import Route
 from gateway.routing.config import OutputCheck
 from schemas.internal import Reservation, Settlement
 from schemas.request import LLMRequest
-from schemas.result import Attempt, CascadeStep, ErrorInfo, GuardVerdict, ResultStatus
+from schemas.result import Attempt, CascadeStep, ErrorInfo, GuardVerdict, Lane, ResultStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +77,9 @@ class Job:
     error: ErrorInfo | None = None
     attempt_log: tuple[Attempt, ...] = field(default_factory=tuple)
     guards: tuple[GuardVerdict, ...] = ()
+    lane: Lane = "interactive"  # the lane that answered (or will): batch once a batch job holds the request
+    batch_job_id: str | None = None
+    parked: bool = False  # handed to the batch lane: its batch job settles it later (agents.batch_lane)
     restore: tuple[
         tuple[str, str], ...
     ] = ()  # placeholder -> the client's value (pii_restore); never leaves the process
@@ -90,7 +93,7 @@ class Job:
     @property
     def short_circuited(self) -> bool:
         """True when no later stage has work left: refused, failed, or answered from the cache."""
-        return self.status in ("rejected", "error") or self.cached
+        return self.status in ("rejected", "error") or self.cached or self.parked
 
     def evolve(self, **changes: Any) -> Job:
         """A copy with ``changes`` applied."""
@@ -127,4 +130,6 @@ class Job:
             prompt_name=self.prompt_name,
             prompt_version=self.prompt_version,
             guards=list(self.guards),
+            lane=self.lane,
+            batch_job_id=self.batch_job_id,
         )

@@ -2,13 +2,15 @@
 
 Each step is priced at its worst: the prompt it sends (its trimmed turns) counted with each link's own encoding
 and scaled by ``input_token_margin``, plus the full ``max_tokens``, on the dearest link of its fallback chain. A
-cascade may run every step, so the worst case is the sum over its steps.
+cascade may run every step, so the worst case is the sum over its steps. A request the batch lane will take is
+priced at the batch rate (:func:`agents.batch_lane.reserved_lane`).
 """
 
 from __future__ import annotations
 
 import math
 
+from agents.batch_lane import reserved_lane
 from agents.job import RoutePlan
 from gateway.context_window import drop_oldest_turns, prompt_tokens
 from gateway.limits.decide import Estimate
@@ -21,6 +23,7 @@ def plan_estimate(request: LLMRequest, plan: RoutePlan, settings: Settings) -> E
     """The worst case of serving ``request`` over ``plan``: summed over steps, dearest link of each step."""
     input_tokens = 0
     usd = 0.0
+    lane = reserved_lane(request, plan, settings)
     for step in plan.steps:
         messages = drop_oldest_turns(request.messages, step.drop_turns)
         step_tokens = 0
@@ -30,7 +33,7 @@ def plan_estimate(request: LLMRequest, plan: RoutePlan, settings: Settings) -> E
             tokens = math.ceil(prompt_tokens(spec, messages, request.system) * settings.input_token_margin)
             step_tokens = max(step_tokens, tokens)
             unknown_rate = settings.pricing.unknown_usd_per_mtok
-            step_usd = max(step_usd, worst_case_usd(price_of(spec), tokens, request.max_tokens, unknown_rate))
+            step_usd = max(step_usd, worst_case_usd(price_of(spec, lane), tokens, request.max_tokens, unknown_rate))
         input_tokens += step_tokens
         usd += step_usd
     return Estimate(

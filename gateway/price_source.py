@@ -3,6 +3,13 @@
 Only the bundled snapshot is read: genai-prices fetches newer prices only when its ``UpdatePrices`` is started, which
 streamgate never does, so pricing needs no network at run time. Upgrading the pin (pyproject.toml) is how prices
 are updated; ``SOURCE`` names the version in every usage event.
+
+**Batch prices** (the batch lane): genai-prices lists a ``processing = "batch"`` price variant for the models whose
+provider publishes one in its batch price table (e.g. gpt-4o-mini, claude-haiku-4-5) and none for retired models
+(claude-3-5-haiku, claude-sonnet-4). :func:`listed_batch_price` takes the variant when the source has it; otherwise it
+applies the discount both providers publish for their batch APIs, 50 % of every token rate
+(:data:`PUBLISHED_BATCH_DISCOUNT`), and says so in the source name (``genai-prices@0.2.3+batch-50%``). This is the
+one place the rule lives.
 """
 
 from __future__ import annotations
@@ -17,6 +24,10 @@ from genai_prices import data_snapshot, types
 
 SOURCE = f"genai-prices@{version('genai-prices')}"
 CONFIG_SOURCE = "config"
+BATCH_CONTEXT = {"processing": "batch"}
+PUBLISHED_BATCH_DISCOUNT = Decimal("0.5")
+"""OpenAI's Batch API and Anthropic's Message Batches both bill 50 % of the standard rates (their pricing pages)."""
+BATCH_RULE_SUFFIX = "+batch-50%"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +72,39 @@ def _model(provider: str, upstream: str) -> types.ModelInfo | None:
     return model
 
 
+def _scaled(rate: Rate, factor: Decimal) -> Rate:
+    return Rate(rate.base * factor, tuple((start, price * factor) for start, price in rate.tiers))
+
+
+def discounted(price: ListPrice, *, source: str) -> ListPrice:
+    """``price`` with :data:`PUBLISHED_BATCH_DISCOUNT` applied to every token rate (the published batch rule)."""
+    factor = PUBLISHED_BATCH_DISCOUNT
+    return ListPrice(
+        input=_scaled(price.input, factor),
+        output=_scaled(price.output, factor),
+        cached_input=_scaled(price.cached_input, factor),
+        cache_write=_scaled(price.cache_write, factor),
+        source=source,
+    )
+
+
+def _has_batch_variant(model: types.ModelInfo) -> bool:
+    return any(variant.when == BATCH_CONTEXT for variant in model.price_variants or ())
+
+
+@lru_cache(maxsize=512)
+def listed_batch_price(provider: str, upstream: str, at: datetime | None = None) -> ListPrice | None:
+    """The batch-API price of ``upstream``: the source's batch variant, else the list price at the published 50 %
+    batch discount (source ``…+batch-50%``); ``None`` when the model has no price at all."""
+    model = _model(provider, upstream)
+    if model is None:
+        return None
+    if not _has_batch_variant(model):
+        listed = listed_price(provider, upstream, at)
+        return None if listed is None else discounted(listed, source=SOURCE + BATCH_RULE_SUFFIX)
+    return _from_prices(model.get_prices(at or datetime.now(tz=UTC), BATCH_CONTEXT))
+
+
 @lru_cache(maxsize=512)
 def listed_price(provider: str, upstream: str, at: datetime | None = None) -> ListPrice | None:
     """The list price of ``upstream`` at ``provider`` in force at ``at`` (default: now), or ``None`` if unknown.
@@ -71,7 +115,10 @@ def listed_price(provider: str, upstream: str, at: datetime | None = None) -> Li
     model = _model(provider, upstream)
     if model is None:
         return None
-    prices = model.get_prices(at or datetime.now(tz=UTC))
+    return _from_prices(model.get_prices(at or datetime.now(tz=UTC)))
+
+
+def _from_prices(prices: types.ModelPrice) -> ListPrice | None:
     input_rate, output_rate = _rate(prices.input_mtok), _rate(prices.output_mtok)
     if input_rate is None or output_rate is None:
         return None

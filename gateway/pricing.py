@@ -4,6 +4,9 @@ A catalog entry (:class:`~gateway.catalog.ModelSpec`) may set any of ``input_usd
 ``output_usd_per_mtok``, ``cached_input_usd_per_mtok`` and ``cache_write_usd_per_mtok``; each set field replaces the
 list price of that token kind, the rest come from the price source (``price_source`` is then ``"config"``). A model
 neither source prices has no price: its cost is unknown (``None``), never 0.
+
+The batch lane is priced by :func:`price_of` with ``lane="batch"``: the source's batch rates, and a negotiated
+override at the published batch discount (:func:`gateway.price_source.listed_batch_price`).
 """
 
 from __future__ import annotations
@@ -16,8 +19,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.catalog import ModelSpec
-from gateway.price_source import CONFIG_SOURCE, ListPrice, Rate, listed_price
+from gateway.price_source import (
+    BATCH_RULE_SUFFIX,
+    CONFIG_SOURCE,
+    ListPrice,
+    Rate,
+    discounted,
+    listed_batch_price,
+    listed_price,
+)
 from gateway.token_counts import TokenCounts
+from schemas.result import Lane
 
 _PER_MTOK = Decimal(1_000_000)
 _QUANTUM = Decimal("1e-10")
@@ -42,8 +54,13 @@ def _override(value: float | None) -> Rate | None:
     return None if value is None else Rate(Decimal(str(value)))
 
 
-def price_of(spec: ModelSpec) -> ListPrice | None:
-    """The price of a catalog model: config overrides over the list price; ``None`` when unknown."""
+def price_of(spec: ModelSpec, lane: Lane = "interactive") -> ListPrice | None:
+    """The price of a catalog model in ``lane``: config overrides over the list price; ``None`` when unknown.
+
+    In the batch lane the source's batch price applies; a negotiated override gets the published batch discount.
+    """
+    if lane == "batch":
+        return _batch_price(spec)
     # Keyed on the fields that decide the price: hashing the whole pydantic model costs more than pricing.
     return _price(
         spec.provider,
@@ -53,6 +70,13 @@ def price_of(spec: ModelSpec) -> ListPrice | None:
         spec.cached_input_usd_per_mtok,
         spec.cache_write_usd_per_mtok,
     )
+
+
+def _batch_price(spec: ModelSpec) -> ListPrice | None:
+    interactive = price_of(spec)
+    if interactive is None or interactive.source != CONFIG_SOURCE:
+        return listed_batch_price(spec.provider, spec.upstream)
+    return discounted(interactive, source=CONFIG_SOURCE + BATCH_RULE_SUFFIX)
 
 
 @lru_cache(maxsize=1024)

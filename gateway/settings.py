@@ -134,6 +134,29 @@ class LogSettings(BaseModel):
     )
 
 
+class BatchSettings(BaseModel):
+    """The batch lane (``[batch]``): how requests with ``lane = "batch"`` are collected, submitted and polled."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(default=True, description="Off: batch requests are served in the interactive lane.")
+    max_size: int = Field(default=1000, ge=1, description="Submit a provider/model's job once this many wait.")
+    max_age_s: float = Field(default=60.0, ge=0, description="... or once the oldest has waited this long.")
+    tick_s: float = Field(default=1.0, gt=0, description="How often a worker collects, submits and polls.")
+    poll_interval_s: float = Field(default=30.0, gt=0, description="How often a submitted job's status is read.")
+    lease_s: float = Field(
+        default=30.0, gt=0, description="A worker's hold on a job while submitting or polling (a dead one's lapses)."
+    )
+    min_deadline_s: float = Field(
+        default=60.0, ge=0, description="A batch request whose deadline_ms is nearer than this goes interactive."
+    )
+    fallback_min_s: float = Field(
+        default=5.0, ge=0, description="A failed or expired batch request falls back to the interactive lane only "
+        "if its deadline_ms is at least this far away; else it is answered batch_failed.",
+    )
+    entry_ttl_s: int = Field(default=3 * 86_400, ge=60, description="How long a parked request's record is kept.")
+
+
 class SimulatorSettings(BaseModel):
     """Defaults of the built-in provider simulator."""
 
@@ -258,6 +281,7 @@ class Settings(BaseSettings):
         default=900.0, gt=0, description="How long a finished request's ledger record guards against replays."
     )
     completion_ttl_s: int = Field(default=86_400, ge=60, description="How long a completion is kept for redelivery.")
+    batch: BatchSettings = Field(default_factory=BatchSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     logging: LogSettings = Field(default_factory=LogSettings)

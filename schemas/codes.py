@@ -32,4 +32,5 @@ class ErrorCode(StrEnum):
     CIRCUIT_OPEN = "circuit_open"
     ALL_PROVIDERS_FAILED = "all_providers_failed"
     OUTPUT_INVALID = "output_invalid"
+    BATCH_FAILED = "batch_failed"  # the batch job failed or expired the request and its deadline left no time
     INTERNAL_ERROR = "internal_error"

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.request import LLMRequest
-from schemas.result import Attempt, CascadeStep, ErrorInfo, GuardVerdict, ResultStatus
+from schemas.result import Attempt, CascadeStep, ErrorInfo, GuardVerdict, Lane, ResultStatus
 
 
 class Reservation(BaseModel):
@@ -73,3 +73,5 @@ class Settlement(BaseModel):
     prompt_name: str | None = None
     prompt_version: str | None = None
     guards: list[GuardVerdict] = Field(default_factory=list)
+    lane: Lane = "interactive"
+    batch_job_id: str | None = None

@@ -87,6 +87,11 @@ class LLMRequest(BaseModel):
         "request is rejected with invalid_request on the results topic.",
     )
     deadline_ms: int | None = Field(default=None, description="Epoch ms after which the request must not be served.")
+    lane: Literal["interactive", "batch"] = Field(
+        default="interactive",
+        description="interactive: served at once; batch: may wait (until deadline_ms) to go through the provider's "
+        "batch API at its batch price. A batch request passes every stage (a cache hit answers at once).",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free dict, echoed back on the result.")
     stream: bool = Field(
         default=False,

@@ -10,6 +10,7 @@ from schemas.codes import ErrorCode
 from schemas.event_ids import with_event_id
 
 ResultStatus = Literal["ok", "rejected", "error"]
+Lane = Literal["interactive", "batch"]
 
 
 class TokenUsage(BaseModel):
@@ -123,6 +124,10 @@ class LLMResult(BaseModel):
     prompt_version: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     guards: list[GuardVerdict] = Field(default_factory=list, description="Verdicts of the content and output guards.")
+    lane: Lane = Field(default="interactive", description="The lane that answered: batch when a batch job did.")
+    batch_job_id: str | None = Field(
+        default=None, description="The gateway's batch job the request went through (also when it fell back)."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.event_ids import with_event_id
-from schemas.result import ResultStatus
+from schemas.result import Lane, ResultStatus
 
 
 class UsageEvent(BaseModel):
@@ -62,6 +62,11 @@ class UsageEvent(BaseModel):
     prompt_name: str | None = None
     prompt_version: str | None = None
     cascade_steps: int = 0
+    lane: Lane = Field(default="interactive", description="The lane that answered (batch: priced at the batch rate).")
+    batch_job_id: str | None = Field(default=None, description="The gateway's batch job the request went through.")
+    lane_saved_usd: float = Field(
+        default=0.0, description="For batch answers: the interactive price of the same tokens minus cost_usd."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -94,6 +94,10 @@ class AnthropicProvider:
         if self._client is not None:
             await self._client.close()
 
+    def completion_from(self, call: CompletionCall, document: object) -> Completion:
+        """A message body received another way (a batch result) read like a call's answer."""
+        return self._to_completion(call, document)
+
     def _to_completion(self, call: CompletionCall, document: object) -> Completion:
         """Read text (or the forced tool's input), usage and stop reason; malformed is a bad response."""
         if not isinstance(document, dict):
@@ -146,6 +150,11 @@ def _split_system(call: CompletionCall) -> tuple[str | None, list[MessageParam]]
             messages.append(dict(message))
     system = "\n\n".join(part for part in system_parts if part) or None
     return system, cast(list[MessageParam], messages)
+
+
+def request_body(call: CompletionCall) -> dict[str, object]:
+    """The whole Messages API body of ``call`` (what a message batch request's ``params`` carry)."""
+    return {"model": call.model, "max_tokens": call.max_tokens, **_body(call)}
 
 
 def _body(call: CompletionCall) -> dict[str, object]:

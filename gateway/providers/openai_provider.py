@@ -92,6 +92,10 @@ class OpenAIProvider:
         if self._client is not None:
             await self._client.close()
 
+    def completion_from(self, call: CompletionCall, document: object) -> Completion:
+        """A chat-completion body received another way (a batch result) read like a call's answer."""
+        return self._to_completion(call, document)
+
     def _to_completion(self, call: CompletionCall, document: object) -> Completion:
         """Read text, usage and finish reason defensively: a malformed body is ``ProviderBadResponse``."""
         if not isinstance(document, dict):
@@ -124,6 +128,11 @@ class OpenAIProvider:
 
     def _bad(self, call: CompletionCall, why: str) -> ProviderBadResponse:
         return ProviderBadResponse(f"{self.name}: {why}", provider=self.name, model=call.model, status=200)
+
+
+def request_body(call: CompletionCall) -> dict[str, object]:
+    """The whole chat-completions body of ``call`` (what a batch input line carries)."""
+    return {"model": call.model, **_body(call)}
 
 
 def _body(call: CompletionCall) -> dict[str, object]:

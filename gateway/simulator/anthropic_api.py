@@ -90,7 +90,8 @@ def _block_text(block: dict[str, Any]) -> str:
     return str(block["text"]) if block["type"] == "text" else orjson.dumps(block["input"]).decode()
 
 
-async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
+def message_body(ctx: CallContext) -> dict[str, Any]:
+    """The ``message`` answer to ``ctx`` (also a succeeded message-batch result)."""
     body = ctx.body
     messages, max_tokens, system = body.get("messages"), body.get("max_tokens"), body.get("system")
     if not isinstance(messages, list) or not messages:
@@ -99,11 +100,6 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
         raise BadRequest("max_tokens: field required and must be a positive integer.")
     seed = prompt_seed(ctx.model, messages, system)
     block, stop_reason = _content(body, ctx, seed, max_tokens)
-    usage: dict[str, int] | None = None
-    if not ctx.directives.no_usage:
-        tools = body.get("tools")
-        tool_tokens = count_text(orjson.dumps(tools).decode()) if tools else 0
-        usage = _usage(prompt_tokens(messages, system) + tool_tokens, count_text(_block_text(block)), ctx)
     message: dict[str, Any] = {
         "id": new_id("msg_"),
         "type": "message",
@@ -113,10 +109,17 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
         "stop_reason": stop_reason,
         "stop_sequence": None,
     }
-    if usage is not None:
-        message["usage"] = usage
-    if body.get("stream"):
-        return await _stream(request, ctx, message, usage)
+    if not ctx.directives.no_usage:
+        tools = body.get("tools")
+        tool_tokens = count_text(orjson.dumps(tools).decode()) if tools else 0
+        message["usage"] = _usage(prompt_tokens(messages, system) + tool_tokens, count_text(_block_text(block)), ctx)
+    return message
+
+
+async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
+    message = message_body(ctx)
+    if ctx.body.get("stream"):
+        return await _stream(request, ctx, message, message.get("usage"))
     return web.Response(body=orjson.dumps(message), content_type=JSON_TYPE)
 
 

@@ -34,6 +34,7 @@ class SimState:
     config: SimulatorConfig
     stats: SimStats
     faults: FaultRegistry
+    batches: Any = None  # gateway.simulator.batches.BatchBook (set by the server; that module imports this one)
 
 
 STATE_KEY = web.AppKey("streamgate_sim_state", SimState)

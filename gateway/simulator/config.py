@@ -28,6 +28,7 @@ class SimulatorConfig(BaseModel):
     hang_max_s: float = Field(default=600.0, gt=0, description="A 'hang' gives up after this long (504).")
     models: tuple[str, ...] = Field(default_factory=_catalog_models, description="Listed by GET /v1/models.")
     max_tracked_request_ids: int = Field(default=100_000, ge=1, description="Bound of per-request-id stats.")
+    batch_delay_ms: float = Field(default=1000.0, ge=0, description="A batch job ends this long after creation.")
     stream_chunk_words: int = Field(default=3, ge=1, description="Words per streamed text delta.")
     stream_delta_ms: float = Field(default=0.0, ge=0, description="Pause before each streamed delta after the first.")
 

@@ -76,7 +76,8 @@ def _usage(prompt: int, visible: int, ctx: CallContext) -> dict[str, Any]:
     }
 
 
-async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
+def _reply_parts(ctx: CallContext) -> tuple[dict[str, Any], str, str, bool, dict[str, Any] | None]:
+    """The reply's head (id, created, model), content, finish reason, whether it is JSON, and its usage."""
     body = ctx.body
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -87,12 +88,12 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
         content, finish = without_directives(last_user_text(messages)), "stop"
     usage = None if ctx.directives.no_usage else _usage(prompt_tokens(messages), count_text(content), ctx)
     head: dict[str, Any] = {"id": new_id("chatcmpl-"), "created": int(time.time()), "model": ctx.model}
-    if body.get("stream"):
-        words = request.app[STATE_KEY].config.stream_chunk_words
-        options = body.get("stream_options")
-        wants_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-        deltas = split_deltas(content, words, is_json=is_json)
-        return await _stream(request, ctx, head, deltas, finish, usage if wants_usage else None)
+    return head, content, finish, is_json, usage
+
+
+def completion_body(ctx: CallContext) -> dict[str, Any]:
+    """The non-streamed ``chat.completion`` answer to ``ctx`` (also a batch output line's body)."""
+    head, content, finish, _, usage = _reply_parts(ctx)
     reply: dict[str, Any] = {
         **head,
         "object": "chat.completion",
@@ -108,7 +109,18 @@ async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
     }
     if usage is not None:
         reply["usage"] = usage
-    return web.Response(body=orjson.dumps(reply), content_type=JSON_TYPE)
+    return reply
+
+
+async def _answer(request: web.Request, ctx: CallContext) -> web.StreamResponse:
+    if not ctx.body.get("stream"):
+        return web.Response(body=orjson.dumps(completion_body(ctx)), content_type=JSON_TYPE)
+    head, content, finish, is_json, usage = _reply_parts(ctx)
+    words = request.app[STATE_KEY].config.stream_chunk_words
+    options = ctx.body.get("stream_options")
+    wants_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+    deltas = split_deltas(content, words, is_json=is_json)
+    return await _stream(request, ctx, head, deltas, finish, usage if wants_usage else None)
 
 
 async def _stream(

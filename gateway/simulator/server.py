@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.simulator import admin, anthropic_api, openai_api
+from gateway.simulator import admin, anthropic_api, batches, openai_api
 from gateway.simulator.calls import STATE_KEY, SimState
 from gateway.simulator.config import SimulatorConfig
 from gateway.simulator.faults import FaultRegistry, FaultSpec
@@ -45,6 +45,7 @@ def build_app(state: SimState) -> web.Application:
     app[STATE_KEY] = state
     openai_api.add_routes(app)
     anthropic_api.add_routes(app)
+    batches.add_routes(app)
     admin.add_routes(app)
     return app
 
@@ -66,6 +67,7 @@ class SimulatorServer:
             base_latency_ms=self.config.latency_ms,
             base_jitter_ms=self.config.jitter_ms,
         )
+        self.batches = batches.BatchBook(delay_ms=self.config.batch_delay_ms, seed=self.config.seed)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -73,7 +75,7 @@ class SimulatorServer:
         if self._runner is not None:
             return
         count_text("warm up")  # load the tokenizer now, not on the first call
-        app = build_app(SimState(config=self.config, stats=self.stats, faults=self.faults))
+        app = build_app(SimState(config=self.config, stats=self.stats, faults=self.faults, batches=self.batches))
         runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
         await runner.setup()
         try:

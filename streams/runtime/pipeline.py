@@ -36,6 +36,7 @@ from streams.faust_patches import acting_for, stage_channel
 from streams.runtime import metrics
 from streams.runtime.accounting import Accountant
 from streams.runtime.admin import list_topic_names
+from streams.runtime.batch_lane import install_batch_lane
 from streams.runtime.chunks import chunk_sinks
 from streams.runtime.dead_letters import dead_letter, rejection_for_invalid
 from streams.runtime.delivery import after_delivery, send
@@ -76,6 +77,7 @@ class Pipeline:
     guarding: Guarding | None = None
     in_flight: set[str] = field(default_factory=set)
     streaming: stream_output.Streaming | None = None
+    channels: dict[str, Any] = field(default_factory=dict)  # the in-process stages' channels, by stage name
 
 
 def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka: KafkaConnection) -> Pipeline:
@@ -118,6 +120,8 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka
     for index, name in enumerate(names):
         following = channels[index + 1] if index + 1 < len(channels) else None
         _stage_agent(pipeline, name, pipeline.stages.stages[name], channels[index], following)
+    pipeline.channels = dict(zip(names, channels, strict=True))
+    install_batch_lane(app, settings, services, pipeline.channels)
     _intake_agent(pipeline, channels[0])
     _screen_agent(pipeline, channels[0])
     _account_agent(pipeline)
@@ -234,6 +238,9 @@ async def _finish(p: Pipeline, job: Job) -> None:
     rebalance moved the partition away, the settlement goes to the new owner through ``streamgate.settle``. Either
     way the admit event is acked only once what settles it is on the broker.
     """
+    if job.parked:  # the batch store holds it now (durably): its batch job settles it later
+        await _park(p, job)
+        return
     if p.guarding is not None:  # output guards before the cache (unless they ran on the live stream), the
         # client's own values back after it
         job = p.guarding.finish_output(job, fresh=not job.cached and not stream_output.output_guarded(job))
@@ -262,6 +269,14 @@ async def _finish(p: Pipeline, job: Job) -> None:
             source.ack()
 
     after_delivery([future], delivered, what=f"settlement of {job.request.id}", on_failed=release)
+
+
+async def _park(p: Pipeline, job: Job) -> None:
+    """A job the batch lane took: wake its cache followers (they lead themselves), then ack its admit event."""
+    await p.stages.before_settle(job)
+    p.in_flight.discard(record_key(job.request.tenant, job.request.id))
+    if job.source is not None:
+        job.source.ack()
 
 
 def _screen_agent(p: Pipeline, first_stage: Any) -> None:

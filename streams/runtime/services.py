@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
 from agents.cache import Caches
+from gateway.batch.clients import BatchClient, build_batch_clients
+from gateway.batch.store import BatchStore
 from gateway.cache import ResponseCache
 from gateway.cache_flights import MissFlights
 from gateway.call_claims import RedisCallClaims
@@ -32,6 +34,8 @@ class Services:
     providers: dict[str, Provider]
     completer: GatewayCompleter
     max_request_s: float
+    batch: BatchStore | None = None
+    batch_clients: dict[str, BatchClient] = field(default_factory=dict)
 
     async def aclose(self) -> None:
         """Close connections."""
@@ -40,6 +44,8 @@ class Services:
             self.cache.semantic.close()
         for provider in self.providers.values():
             await provider.aclose()
+        for client in self.batch_clients.values():
+            await client.aclose()
         await self.redis.aclose()
 
 
@@ -52,10 +58,11 @@ def build_services(settings: Settings) -> Services:
         max_connections=512,
     )
     providers = build_providers(settings, max_connections=settings.max_in_flight)
+    completions = RedisCompletionStore(client, prefix=f"{settings.app_id}:completion:", ttl_s=settings.completion_ttl_s)
     completer = GatewayCompleter(
         providers,
         settings.resilience,
-        store=RedisCompletionStore(client, prefix=f"{settings.app_id}:completion:", ttl_s=settings.completion_ttl_s),
+        store=completions,
         breakers=BreakerRegistry(settings.resilience.breaker),
         rates=RateTrackerRegistry(settings.resilience.limits),
         claims=RedisCallClaims(client, prefix=f"{settings.app_id}:claim:"),
@@ -76,4 +83,12 @@ def build_services(settings: Settings) -> Services:
         providers=providers,
         completer=completer,
         max_request_s=settings.resilience.max_request_s,
+        batch=BatchStore(
+            client,
+            prefix=f"{settings.app_id}:batch:",
+            completion_prefix=completions.prefix,
+            entry_ttl_s=settings.batch.entry_ttl_s,
+            lease_s=settings.batch.lease_s,
+        ),
+        batch_clients=build_batch_clients(settings),
     )

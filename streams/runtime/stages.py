@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from agents import batch_lane
 from agents import cache as cache_stage
 from agents import cascade as cascade_stage
 from agents import stream_output
 from agents import validate as validate_stage
 from agents.job import Job
 from gateway.settings import Settings
+from streams.runtime.batch_lane import park_entry
 from streams.runtime.services import Services
 
 StageFn = Callable[[Job], Awaitable[Job]]
@@ -53,7 +55,13 @@ def declare_stages(
             return await stream_output.complete(
                 job, services.completer, settings, streaming, max_request_s=max_request_s
             )
-        return await cascade_stage.complete_routed(job, services.completer, settings, max_request_s=max_request_s)
+        # The batch lane parks a batch request here (agents.batch_lane); everything else completes now.
+        return await batch_lane.park_or_complete(
+            job,
+            settings,
+            lambda entry: park_entry(services, entry),
+            lambda job: cascade_stage.complete_routed(job, services.completer, settings, max_request_s=max_request_s),
+        )
 
     async def store_in_cache(job: Job) -> None:
         # Every job: a failed leader must wake its coalesced followers too (remember stores only fresh answers).

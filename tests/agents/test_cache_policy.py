@@ -23,6 +23,7 @@ NOT_IN_KEY = {
     "cache": "how the cache is used, not what is answered",
     "reply_to": "where the answer goes",
     "deadline_ms": "when the answer is needed",
+    "lane": "how the answer is obtained (batch API or now); the same call either way, so a batch request can hit",
     "metadata": "echoed back, never sent to a provider",
     "stream": "how the answer is delivered (chunks before the result), not what is answered",
     "prompt": "rendered into system and messages at screening (both in the key); its name@version is in the key too",
