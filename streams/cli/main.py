@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from gateway.errors import StreamgateError
 from gateway.kafka_security import KafkaConnection
 from gateway.settings import Settings, load_settings
-from streams.cli import cache_cli, plugins
+from streams.cli import batches_cli, cache_cli, plugins
 from streams.cli.usage_command import USAGE_HELP, add_usage_arguments
 
 DEV_STATE = Path(".streamgate/dev.json")
@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     for plugin in plugins.discover().values():
         plugin.add_arguments(command(plugin.name, plugin.help))
     cache_cli.add_parser(command)
+    batches_cli.add_parser(command)
     for each in sub.choices.values():  # after the subcommand too; SUPPRESS keeps a value given before it
         each.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
     return parser
@@ -184,6 +185,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(replay_command(settings, _bootstrap(settings), args, dev_state=DEV_STATE))
     if command == "cache":
         return cache_cli.run(args, settings)
+    if command == "batches":
+        return batches_cli.run(args, settings)
     raise AssertionError(command)
 
 
