@@ -14,8 +14,8 @@ from typing import Literal
 
 from schemas.usage import UsageEvent
 
-GroupField = Literal["tenant", "user", "task", "model"]
-GROUP_FIELDS: tuple[GroupField, ...] = ("tenant", "user", "task", "model")
+GroupField = Literal["tenant", "user", "task", "model", "lane"]
+GROUP_FIELDS: tuple[GroupField, ...] = ("tenant", "user", "task", "model", "lane")
 TOKEN_KINDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
 
 
@@ -55,6 +55,8 @@ class GroupStats:
     tokens: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOKEN_KINDS, 0))
     cost_usd: Decimal = Decimal(0)
     saved_usd: Decimal = Decimal(0)
+    batch_requests: int = 0
+    batch_saved_usd: Decimal = Decimal(0)
     repriced_usd: Decimal = Decimal(0)
     latencies_ms: list[float] = field(default_factory=list)
 
@@ -70,6 +72,8 @@ class GroupStats:
             self.tokens[kind] += getattr(event, kind)
         self.cost_usd += usd(event.cost_usd)
         self.saved_usd += usd(event.saved_usd)
+        self.batch_requests += event.lane == "batch"
+        self.batch_saved_usd += usd(event.lane_saved_usd)
         if repriced is not None:
             self.repriced_usd += repriced
         self.latencies_ms.append(event.latency_ms)
@@ -87,6 +91,8 @@ class GroupStats:
             **self.tokens,
             "cost_usd": self.cost_usd,
             "saved_usd": self.saved_usd,
+            "batch_requests": self.batch_requests,
+            "batch_saved_usd": self.batch_saved_usd,
             "unpriced": self.unpriced,
             "p50_ms": percentile(lat, 50),
             "p95_ms": percentile(lat, 95),

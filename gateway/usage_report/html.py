@@ -110,6 +110,7 @@ def render_html(report: Report, data: ChartData, *, title: str, generated_ms: in
         ("requests", str(total["requests"])),
         ("cost", f"${total['cost_usd']:.6f}"),
         ("saved by cache", f"${total['saved_usd']:.6f}"),
+        ("saved by the batch lane", f"${total['batch_saved_usd']:.6f}"),
         ("cache hit rate", f"{float(str(total['cache_hit_rate'])) * 100:.1f} %"),
         ("error rate", f"{float(str(total['error_rate'])) * 100:.1f} %"),
         ("p95 latency", f"{cell('p95_ms', total['p95_ms'])} ms"),

@@ -24,6 +24,7 @@ _TABLE_COLUMNS = (
     ("reasoning_tokens", "reason", 8),
     ("cost_usd", "cost $", 12),
     ("saved_usd", "saved $", 11),
+    ("batch_saved_usd", "batch saved $", 13),
     ("unpriced", "unpriced", 8),
     ("p50_ms", "p50 ms", 8),
     ("p95_ms", "p95 ms", 8),

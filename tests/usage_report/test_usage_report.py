@@ -152,3 +152,14 @@ def test_the_html_report_is_self_contained_with_three_charts() -> None:
     assert re.findall(r"(?:src|href)=\"https?://", page) == [] and "@import" not in page
     assert "Cost per day by tenant" in page and "2025-12-01" in page and "2025-12-02" in page
     assert "globex" in page and "acme" in page
+
+
+def test_the_batch_lane_shows_what_it_saved() -> None:
+    batch = [event(100 + n, lane="batch", batch_job_id="sgb_1", cost_usd=0.00009, lane_saved_usd=0.00009)
+             for n in range(3)]  # fmt: skip
+    report, _ = build_report([*EVENTS, *batch], ("lane",), EVERYTHING)
+    rows = {r["lane"]: r for r in report.rows()}
+    assert rows["batch"]["requests"] == 3 and rows["batch"]["batch_saved_usd"] == Decimal("0.00027")
+    assert rows["interactive"]["batch_saved_usd"] == 0
+    assert report.total_row()["batch_requests"] == 3
+    assert "batch saved $" in render(report, "table")
