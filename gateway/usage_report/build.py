@@ -14,7 +14,7 @@ from schemas.usage import UsageEvent
 
 
 def parse_by(text: str) -> tuple[GroupField, ...]:
-    """``--by tenant,model`` as group fields (any of tenant, user, task, model)."""
+    """``--by tenant,model`` as group fields (any of tenant, user, task, model, lane)."""
     names = [name.strip() for name in text.split(",") if name.strip()]
     fields: list[GroupField] = []
     for name in names:
@@ -23,7 +23,7 @@ def parse_by(text: str) -> tuple[GroupField, ...]:
             raise ConfigError(f"cannot group by {name!r}: use any of {', '.join(GROUP_FIELDS)}")
         fields.append(field)
     if not fields:
-        raise ConfigError("--by needs at least one of tenant, user, task, model")
+        raise ConfigError("--by needs at least one of tenant, user, task, model, lane")
     return tuple(fields)
 
 

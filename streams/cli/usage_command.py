@@ -24,7 +24,7 @@ def add_usage_arguments(usage: argparse.ArgumentParser) -> None:
     usage.add_argument("--since", default=None, help="relative start, e.g. 30m, 1h, 7d")
     usage.add_argument("--from", dest="start", default=None, help="start: ISO 8601 (UTC) or epoch ms")
     usage.add_argument("--to", dest="end", default=None, help="end (exclusive): ISO 8601 (UTC) or epoch ms")
-    usage.add_argument("--by", default="tenant,model", help="group by any of tenant,user,task,model")
+    usage.add_argument("--by", default="tenant,model", help="group by any of tenant,user,task,model,lane")
     usage.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
     usage.add_argument("--reprice", action="store_true", help="recompute every cost at the current price table")
     usage.add_argument("--html", type=Path, default=None, help="also write a self-contained HTML report here")
