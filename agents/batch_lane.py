@@ -2,7 +2,7 @@
 what becomes of each one when its batch ends. Plain functions, tested without Kafka or Redis.
 
 A request asks for the lane with ``lane = "batch"``; it takes it when the lane is on, its route is one step (a
-cascade escalates answer by answer: interactive), its primary model's provider has a batch API, its deadline is at
+cascade escalates answer by answer: interactive), it is not streamed, its primary model's provider has a batch API, its deadline is at
 least ``batch.min_deadline_s`` away, and nothing about it must stay in the worker (``pii_restore`` values). It then
 passes every stage as usual (guards, limits at the batch price, the cache) and *parks* at the complete stage: the
 batch store holds it until its provider/model's job ends. A succeeded answer re-enters the pipeline at validation
@@ -51,8 +51,8 @@ class ParkedJob(BaseModel):
 
 def reserved_lane(request: LLMRequest, plan: RoutePlan, settings: Settings) -> Lane:
     """The lane a request is priced (and reserved) in: ``batch`` when it asks for it and its route can take it."""
-    if request.lane != "batch" or not settings.batch.enabled or plan.is_cascade:
-        return "interactive"
+    if request.lane != "batch" or not settings.batch.enabled or plan.is_cascade or request.stream:
+        return "interactive"  # a streamed request wants its chunks now: a batch answers all at once
     return "batch" if plan.first.primary.provider in BATCH_PROVIDERS else "interactive"
 
 

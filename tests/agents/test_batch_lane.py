@@ -43,6 +43,7 @@ def test_a_batch_request_on_a_one_step_route_parks() -> None:
         ("a duplicate publish: answered from the completion store", lambda: routed().evolve(reemit=True)),
         ("pii_restore values must not leave the worker", lambda: routed().evolve(restore=(("<E_1>", "a@b.c"),))),
         ("back from a failed batch job", lambda: routed().evolve(batch_job_id="sgb_1")),
+        ("streamed", lambda: routed(stream=True)),
         ("already answered (cache hit)", lambda: routed().evolve(status="ok", cached=True)),
     ],
 )
