@@ -2,8 +2,9 @@
 what becomes of each one when its batch ends. Plain functions, tested without Kafka or Redis.
 
 A request asks for the lane with ``lane = "batch"``; it takes it when the lane is on, its route is one step (a
-cascade escalates answer by answer: interactive), it is not streamed, its primary model's provider has a batch API, its deadline is at
-least ``batch.min_deadline_s`` away, and nothing about it must stay in the worker (``pii_restore`` values). It then
+cascade escalates answer by answer: interactive), it is not streamed, its primary model's provider has a batch API,
+its deadline is at least ``batch.min_deadline_s`` away, and nothing about it must stay in the worker (``pii_restore``
+values). It then
 passes every stage as usual (guards, limits at the batch price, the cache) and *parks* at the complete stage: the
 batch store holds it until its provider/model's job ends. A succeeded answer re-enters the pipeline at validation
 (an invalid one gets the one corrective retry, interactively); a failed or expired one falls back to the
