@@ -24,8 +24,7 @@ from agents.complete import apply_outcome
 from agents.job import Job, RoutePlan
 from gateway.batch.clients import BATCH_PROVIDERS, ItemResult
 from gateway.batch.records import BatchEntry, custom_id_for
-from gateway.completion import CompletionOutcome
-from gateway.context_window import drop_oldest_turns
+from gateway.completion import CompletionOutcome, completion_call
 from gateway.providers.base import Completion, CompletionCall
 from gateway.resilience.chain import ChainLink, Route
 from gateway.settings import Settings
@@ -71,21 +70,7 @@ def should_park(job: Job, settings: Settings, now_ms: int) -> bool:
 
 def call_for(request: LLMRequest, route: Route, settings: Settings) -> CompletionCall:
     """The provider call the batch makes for ``request``: the same one the interactive lane would make."""
-    messages = [{"role": m.role, "content": m.content} for m in drop_oldest_turns(request.messages, route.drop_turns)]
-    return CompletionCall(
-        model=route.primary.upstream,
-        messages=messages,
-        max_tokens=request.max_tokens,
-        system=request.system,
-        temperature=request.temperature,
-        top_p=request.top_p,
-        stop=tuple(request.stop) if request.stop else None,
-        seed=request.seed,
-        json_schema=request.response_format,
-        timeout_s=settings.resilience.attempt_timeout_s,
-        idempotency_key=request.id,
-        request_id=request.id,
-    )
+    return completion_call(request, route, timeout_s=settings.resilience.attempt_timeout_s, key=request.id)
 
 
 def entry_for(job: Job, settings: Settings, now_ms: int) -> BatchEntry:

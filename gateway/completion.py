@@ -47,6 +47,34 @@ class CompletionOutcome:
     attempts: tuple[Attempt, ...]
 
 
+def completion_call(
+    request: LLMRequest,
+    route: Route,
+    extra: tuple[ChatMessage, ...] = (),
+    *,
+    timeout_s: float,
+    key: str,
+    on_delta: DeltaSink | None = None,
+) -> CompletionCall:
+    """The provider call serving ``request`` on ``route``'s primary link (the batch lane makes the same one)."""
+    turns = (*drop_oldest_turns(request.messages, route.drop_turns), *extra)
+    return CompletionCall(
+        model=route.primary.upstream,
+        messages=[{"role": m.role, "content": m.content} for m in turns],
+        max_tokens=request.max_tokens,
+        system=request.system,
+        temperature=request.temperature,
+        top_p=request.top_p,
+        stop=tuple(request.stop) if request.stop else None,
+        seed=request.seed,
+        json_schema=request.response_format,
+        timeout_s=timeout_s,
+        idempotency_key=key,
+        request_id=request.id,
+        on_delta=on_delta,
+    )
+
+
 class Completer(Protocol):
     """Makes the provider calls of one request; raises :class:`StreamgateError` carrying ``attempts``."""
 
@@ -208,23 +236,10 @@ class GatewayCompleter:
         estimated_tokens: int | None,
         on_delta: DeltaSink | None = None,
     ) -> ResilientResult:
-        turns = (*drop_oldest_turns(request.messages, route.drop_turns), *extra)
-        messages = [{"role": m.role, "content": m.content} for m in turns]
-        call = CompletionCall(
-            model=route.primary.upstream,
-            messages=messages,
-            max_tokens=request.max_tokens,
-            system=request.system,
-            temperature=request.temperature,
-            top_p=request.top_p,
-            stop=tuple(request.stop) if request.stop else None,
-            seed=request.seed,
-            json_schema=request.response_format,
-            timeout_s=self._settings.attempt_timeout_s,
-            idempotency_key=key,  # the schema retry is a different call: a provider must not dedupe it
-            request_id=request.id,
-            on_delta=on_delta,
-        )
+        # The key: the schema retry is a different call, a provider must not dedupe it.
+        timeout_s = self._settings.attempt_timeout_s
+        call = completion_call(request, route, extra, timeout_s=timeout_s, key=key, on_delta=on_delta)
+        messages = call.messages
         result = await complete_resilient(
             call,
             route.chain,

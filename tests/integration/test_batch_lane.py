@@ -122,7 +122,7 @@ async def test_mixed_stream_survives_sigkills_in_collection_and_polling(stack: D
     ]
     stack.kill("worker-0")  # SIGKILL in the middle of collection: the parked requests are in Redis only
     stack.start_worker(0)
-    stack.wait_workers_ready()
+    await stack.wait_ready()
     second = [request(f"batch question {i}", lane="batch") for i in range(3, 6)]
     second += [request(f"batch question {i}", lane="batch", model="claude-3-5-haiku") for i in range(3, 6)]
     await publish(stack, second)
