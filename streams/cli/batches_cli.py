@@ -10,8 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from gateway.batch.store import BatchStore
+from gateway.errors import StreamgateError
 from gateway.settings import Settings
 
 COLUMNS = ("job", "provider", "model", "size", "age_s", "state", "done", "batch_id")
@@ -25,7 +27,10 @@ def add_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the open jobs (exit status 0 also when there are none)."""
-    rows = asyncio.run(open_batches(settings))
+    try:
+        rows = asyncio.run(open_batches(settings))
+    except (RedisError, OSError) as exc:
+        raise StreamgateError(f"cannot read the batch store at {settings.redis_url}: {exc}") from exc
     if args.format == "json":
         print(json.dumps(rows, indent=2))
     else:

@@ -155,3 +155,18 @@ def test_usage_errors_go_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     assert done.value.code == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "invalid int value" in captured.err
+
+
+def test_batches_lists_collecting_groups_and_open_jobs_as_a_table() -> None:
+    from streams.cli.batches_cli import render
+
+    rows = [
+        {"job": None, "provider": "openai", "model": "gpt-4o-mini", "size": 3, "age_s": 1.5, "state": "collecting",
+         "done": 0, "batch_id": None},
+        {"job": "sgb_1", "provider": "anthropic", "model": "claude-3-5-haiku", "size": 6, "age_s": 9.0,
+         "state": "in_progress", "done": 0, "batch_id": "msgbatch_1"},
+    ]  # fmt: skip
+    lines = render(rows).splitlines()
+    assert lines[0].split() == ["job", "provider", "model", "size", "age_s", "state", "done", "batch_id"]
+    assert lines[1].split() == ["-", "openai", "gpt-4o-mini", "3", "1.5", "collecting", "0", "-"]
+    assert lines[2].split()[0] == "sgb_1" and render([]) == "no open batch jobs"
