@@ -23,14 +23,14 @@ from gateway.call_claims import RedisCallClaims
 
 ParkOutcome = Literal["parked", "already", "stored"]
 
+# A request parked before stays with its job (which settles it); one answered another way is replayed from the store.
 _PARK = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'already' end
 if redis.call('EXISTS', KEYS[4]) == 1 then return 'stored' end
-if redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX') then
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-  redis.call('SADD', KEYS[3], ARGV[5])
-  return 'parked'
-end
-return 'already'
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[5])
+return 'parked'
 """
 # KEYS: queue, job, open, groups. ARGV: max_size, max_age_ms, now_ms, job key, provider, model, group.
 _FORM = """
