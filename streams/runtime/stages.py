@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from agents import batch_lane
+from agents import batch_lane, stream_output
 from agents import cache as cache_stage
 from agents import cascade as cascade_stage
-from agents import stream_output
 from agents import validate as validate_stage
 from agents.job import Job
 from gateway.settings import Settings
