@@ -4,6 +4,8 @@ Conventions: base units (seconds, USD, tokens), ``_total`` counters, ``_seconds`
 sets: never a user or request id; a ``tenant`` label only for tenants on the ``metrics.tenants`` allow-list (every
 other tenant is ``"other"``); ``model`` is a catalog name and ``code`` a stable :class:`~schemas.codes.ErrorCode`.
 The request-level updates run once per request in the account stage (a few dict lookups and lock-free increments).
+The registry also carries prometheus_client's standard process (``process_*``: CPU, memory, file descriptors),
+platform (``python_info``) and garbage-collector (``python_gc_*``) metrics.
 """
 
 from __future__ import annotations
@@ -11,11 +13,23 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
 from schemas.usage import UsageEvent
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
 OTHER_TENANT = "other"
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
 

@@ -104,3 +104,10 @@ def test_consumer_lag_is_summed_per_topic() -> None:
     metrics.set_consumer_lag(ends, committed)
     assert sample("streamgate_consumer_lag_events", topic="llm.requests") == 2 + 7
     assert sample("streamgate_consumer_lag_events", topic="streamgate.settle") == 0
+
+
+def test_the_standard_process_and_python_metrics_are_exported() -> None:
+    text = metrics.render().decode()
+    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "python_info"):
+        assert f"\n{name}" in text, name
+    assert "python_gc_collections_total{generation=" in text
