@@ -51,6 +51,7 @@ class TopicNames(BaseModel):
     results: str = "llm.results"
     usage: str = "llm.usage"
     dlq: str = "llm.dlq"
+    alerts: str = "llm.alerts"
     admit: str = "streamgate.admit"
     settle: str = "streamgate.settle"
     reply_topics: tuple[str, ...] = Field(
@@ -73,7 +74,7 @@ class TopicNames(BaseModel):
 
     def internal(self) -> frozenset[str]:
         """The gateway's own topics by exact name: never a reply topic."""
-        return frozenset({self.requests, self.usage, self.dlq, self.admit, self.settle})
+        return frozenset({self.requests, self.usage, self.dlq, self.alerts, self.admit, self.settle})
 
 
 class GuardSettings(GuardPolicy):

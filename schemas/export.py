@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from schemas.alert import BudgetAlert
 from schemas.chunk import StreamChunk
 from schemas.dead_letter import DeadLetter
 from schemas.request import LLMRequest
@@ -20,12 +21,13 @@ CONTRACT: dict[str, type[BaseModel]] = {
     "chunk": StreamChunk,
     "usage": UsageEvent,
     "dead_letter": DeadLetter,
+    "alert": BudgetAlert,
 }
 JSON_DIR = Path(__file__).parent / "json"
 
 
 def json_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema of one contract model (``request``, ``result``, ``chunk``, ``usage`` or ``dead_letter``)."""
+    """The JSON Schema of one contract model (a name of :data:`CONTRACT`, e.g. ``request`` or ``alert``)."""
     model = CONTRACT[name]
     schema = model.model_json_schema(mode="serialization" if name != "request" else "validation")
     schema["$id"] = f"https://streamgate.dev/schemas/v1/{name}.json"

@@ -6,8 +6,11 @@ that the copy holds what the wheel build reads.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -56,3 +59,27 @@ def test_the_image_copies_every_package_pyproject_installs(tmp_path: Path) -> No
         for pattern in patterns:
             where = tmp_path / package.replace(".", "/")  # "gateway.semantic" lives in gateway/semantic
             assert list(where.glob(pattern)), f"package data {package}/{pattern} is not copied"
+
+
+def test_the_image_runs_as_a_non_root_user() -> None:
+    users = [line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0"), users
+
+
+def test_the_copied_context_installs_and_its_modules_load_from_the_install(tmp_path: Path) -> None:
+    context, site = tmp_path / "context", tmp_path / "site"
+    _replay(_copies((ROOT / "Dockerfile").read_text()), context)
+    # --no-deps: the dependencies are this venv's; what is checked is that our own packages build and install
+    # (the build backend comes from the package index in an isolated build, as in the image).
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target"]
+    subprocess.run([*pip, str(site), str(context)], check=True, capture_output=True, timeout=300)
+    probe = (
+        "import importlib\n"
+        "for name in ('streams.runtime.worker', 'gateway.tenant_binding', 'bench.cli', 'guards.registry'):\n"
+        "    print(importlib.import_module(name).__file__)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    files = out.stdout.split()
+    assert len(files) == 4 and all(f.startswith(str(site)) for f in files), files  # from the install, not the checkout

@@ -137,6 +137,8 @@ def _reserve(state: UsageState, res: Reservation) -> UsageState:
         day_usd=state.day_usd,
         month=state.month,
         month_usd=state.month_usd,
+        alerted=state.alerted,
+        alert_pending=state.alert_pending,
     )
 
 
@@ -178,6 +180,8 @@ def _settle_one(state: UsageState, res: Reservation, tokens: int, usd: float, no
         day_usd=round_usd(state.day_usd + usd),
         month=state.month,
         month_usd=round_usd(state.month_usd + usd),
+        alerted=state.alerted,
+        alert_pending=state.alert_pending,
     )
 
 

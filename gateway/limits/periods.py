@@ -51,6 +51,8 @@ def roll(state: UsageState, now: float, window_s: int) -> UsageState:
         day_usd=0.0 if day > state.day else state.day_usd,
         month=month if month > state.month else state.month,
         month_usd=0.0 if month > state.month else state.month_usd,
+        alerted=state.alerted,
+        alert_pending=state.alert_pending,
     )
 
 

@@ -83,9 +83,16 @@ class LimitsConfig(BaseModel):
     tiers: dict[str, TierPolicy] = Field(default_factory=_default_tiers)
     default_tier: str = "free"
     tenants: dict[str, TenantPolicy] = Field(default_factory=dict)
+    alert_shares: tuple[float, ...] = Field(
+        default=(0.8,),
+        description="Shares of a USD budget (per day, per month) whose crossing sends one alert per period to "
+        "the alerts topic; [] for none.",
+    )
 
     @model_validator(mode="after")
     def _check_tiers(self) -> LimitsConfig:
+        if bad := [share for share in self.alert_shares if not 0 < share <= 1]:
+            raise ValueError(f"alert_shares must be in (0, 1], got {bad}")
         if self.default_tier not in self.tiers:
             raise ValueError(f"default_tier {self.default_tier!r} is not among the tiers {sorted(self.tiers)}")
         for name, policy in self.tenants.items():

@@ -32,6 +32,9 @@ class UsageState:
       ``reserved_usd``. They are not tied to a window or period: they count against whichever one is current.
     * spend of the current UTC day (``day`` = ``YYYY-MM-DD``, ``day_usd``) and month (``month`` = ``YYYY-MM``,
       ``month_usd``); an empty string means "no spend recorded yet".
+    * budget alerts (:mod:`gateway.limits.alerts`): ``alerted``, the highest share already alerted per period
+      (``"2025-06-16:0.8,2025-06:0.95"``), and ``alert_pending``, set in the same write until the alerts are
+      known to be on the broker, so a crash in between re-sends them instead of losing them.
     """
 
     v: int = STATE_VERSION
@@ -46,15 +49,20 @@ class UsageState:
     day_usd: float = 0.0
     month: str = ""
     month_usd: float = 0.0
+    alerted: str = ""
+    alert_pending: bool = False
 
     def to_json(self) -> bytes:
         """Compact JSON (an object keyed by field name, ~200 bytes)."""
-        return orjson.dumps(self)
+        return orjson.dumps(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a flat dict (what :meth:`from_dict` reads); cheaper than ``dataclasses.asdict``, which
         deep-copies every value and showed up in the worker's profile."""
-        return {name: getattr(self, name) for name in _FIELD_ORDER}
+        doc = {name: getattr(self, name) for name in _FIELD_ORDER}
+        if not self.alerted and not self.alert_pending:  # the usual case: the value stays as small as before
+            del doc["alerted"], doc["alert_pending"]
+        return doc
 
     @classmethod
     def from_json(cls, data: bytes | str) -> UsageState:

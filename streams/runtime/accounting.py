@@ -19,12 +19,14 @@ from faust.types import TP
 from agents import account as account_stage
 from agents.reply_to import reply_topic_for
 from gateway.settings import Settings
+from schemas.alert import BudgetAlert
 from schemas.internal import Settlement
 from streams.runtime import metrics
 from streams.runtime.delivery import after_delivery, send
 from streams.runtime.topics import Topics
 from streams.state.ledger import Ledger
 from streams.state.ledger_plan import SettlePlan, plan_settle
+from streams.state.limits_ledger import user_key
 from streams.state.records import RecordState, record_key
 
 Release = Callable[..., None]
@@ -78,12 +80,16 @@ class Accountant:
         charge = account_stage.charge_of(settlement, self._settings)
         tokens = charge.input_tokens + charge.output_tokens
         if plan is SettlePlan.APPLY_ONLY:
-            self._ledger.apply_settlement(settlement, record, usd=charge.budget_usd, tokens=tokens, state="done")
+            alerts = self._ledger.apply_settlement(
+                settlement, record, usd=charge.budget_usd, tokens=tokens, state="done"
+            )
+            self._send_alerts(alerts, event)
             release()
             event.ack()
             return
         if plan is SettlePlan.APPLY_AND_EMIT and not in_place:
-            self._ledger.apply_settlement(settlement, record, usd=charge.budget_usd, tokens=tokens)
+            alerts = self._ledger.apply_settlement(settlement, record, usd=charge.budget_usd, tokens=tokens)
+            self._send_alerts(alerts, event)
         result, usage = account_stage.build_outputs(settlement, charge, int(time.time() * 1000))
         account_stage.log_settled(settlement, charge, self._settings)
         reply = self._topics.reply(reply_topic_for(request.reply_to, self._settings))
@@ -108,7 +114,12 @@ class Accountant:
                 return
             current = self._ledger.record(request)
             if apply_after_delivery:
-                self._ledger.apply_settlement(settlement, current, usd=charge.budget_usd, tokens=tokens, state=final)
+                self._send_alerts(
+                    self._ledger.apply_settlement(
+                        settlement, current, usd=charge.budget_usd, tokens=tokens, state=final
+                    ),
+                    event,
+                )
             elif plan is not SettlePlan.EMIT_RESULT_ONLY:
                 self._ledger.mark(request, current, final)
             release()
@@ -119,6 +130,39 @@ class Accountant:
             release()
 
         after_delivery(futures, delivered, what=f"result of {request.id}", on_failed=failed)
+
+    def _send_alerts(self, alerts: list[BudgetAlert], event: Any) -> None:
+        """Send budget alerts to the alerts topic; once delivered, clear their keys' pending mark (in a write from
+        ``event``'s partition, while it is still owned). Until then a key's alerts stay pending in its state, so a
+        worker that stops first leaves them to be sent again, not lost."""
+        if not alerts:
+            return
+        keys = {alert.tenant if alert.user is None else user_key(alert.tenant, alert.user) for alert in alerts}
+
+        async def send_all() -> None:
+            futures = [
+                await send(self._topics.alerts, alert.tenant.encode(), alert.model_dump_json().encode())
+                for alert in alerts
+            ]
+
+            def done() -> None:
+                for alert in alerts:
+                    metrics.observe_alert(alert, self._settings.metrics.tenants)
+                if self.owns(event):
+                    self._ledger.alerts_delivered(keys)
+                else:  # the partition moved: its new owner sends them again (a repeat, same alert_id)
+                    self._ledger.alerts_delivered(keys, delivered=False)
+
+            after_delivery(
+                futures,
+                done,
+                what=f"{len(alerts)} budget alert(s)",
+                on_failed=lambda _: self._ledger.alerts_delivered(keys, delivered=False),
+            )
+
+        task = asyncio.ensure_future(send_all())  # in this context: the table writes go to event's partition
+        self._hand_overs.add(task)
+        task.add_done_callback(self._hand_overs.discard)
 
     def _hand_over(self, settlement: Settlement, event: Any, release: Release) -> None:
         """Send a delivered settlement to the partition's new owner (which only applies it), then ack."""

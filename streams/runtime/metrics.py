@@ -24,6 +24,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from schemas.alert import BudgetAlert
 from schemas.usage import UsageEvent
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -118,6 +119,18 @@ IN_FLIGHT = Gauge("streamgate_in_flight", "Requests between screen and account i
 PRICE_SOURCE = Gauge(
     "streamgate_price_source_info", "The list-price source in use (value 1)", ["source"], registry=REGISTRY
 )
+BUDGET_ALERTS = Counter(
+    "streamgate_budget_alerts_total",
+    "Budget alerts sent to the alerts topic (a share of a USD budget crossed), by scope, limit and share",
+    ["scope", "limit", "share"],
+    registry=REGISTRY,
+)
+BUDGET_USED = Gauge(
+    "streamgate_budget_used_ratio",
+    "Settled spend over the USD budget at the last alert, per allow-listed tenant ('other' for the rest)",
+    ["tenant", "limit"],
+    registry=REGISTRY,
+)
 CONSUMER_LAG = Gauge(
     "streamgate_consumer_lag_events",
     "Events on this worker's assigned partitions not yet committed, per topic",
@@ -197,6 +210,13 @@ def observe_usage(usage: UsageEvent, attempt_log: list[tuple[str, str, str]], al
         _child(UNPRICED, name).inc()
     elif usage.cost_usd:
         _child(COST, name, tenant).inc(usage.cost_usd)
+
+
+def observe_alert(alert: BudgetAlert, allowed: Collection[str]) -> None:
+    """Count one budget alert sent, and set the budget-used gauge of a tenant alert."""
+    _child(BUDGET_ALERTS, alert.scope, alert.limit, f"{alert.share:g}").inc()
+    if alert.scope == "tenant" and alert.limit_usd:
+        _child(BUDGET_USED, tenant_label(alert.tenant, allowed), alert.limit).set(alert.spent_usd / alert.limit_usd)
 
 
 def observe_guard(guard: str, verdict: str) -> None:

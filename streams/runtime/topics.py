@@ -32,6 +32,7 @@ class Topics:
     results: Any
     usage: Any
     dlq: Any
+    alerts: Any
     _replies: dict[str, Any] = field(default_factory=dict)
 
     def reply(self, name: str) -> Any:
@@ -54,4 +55,5 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         results=_topic(app, names.results),
         usage=_topic(app, names.usage),
         dlq=_topic(app, names.dlq),
+        alerts=_topic(app, names.alerts),
     )

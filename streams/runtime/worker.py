@@ -39,6 +39,7 @@ def topic_specs(settings: Settings) -> list[tuple[str, int]]:
         (names.results, n),
         (names.usage, n),
         (names.dlq, 1),
+        (names.alerts, 1),
     ]
     specs += [(f"{settings.app_id}-{table}-changelog", n) for table in TABLES]
     return specs

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.job import RoutePlan
+from schemas.alert import BudgetAlert
 from schemas.codes import ErrorCode
 from schemas.internal import Reservation, Settlement
 from schemas.request import LLMRequest
@@ -83,16 +84,24 @@ class Ledger:
         tokens: int,
         *,
         state: RecordState = "settled",
-    ) -> None:
-        """Release the reservation, charge the actual usage, and move the record to ``state``.
+    ) -> list[BudgetAlert]:
+        """Release the reservation, charge the actual usage, and move the record to ``state``; returns the budget
+        alerts the charge raised (to send to the alerts topic).
 
         ``settled`` when the result is still to be delivered (the settle-topic path), ``done`` when it already was
         (settlement in place): one write either way.
         """
         now = time.time()
+        alerts: list[BudgetAlert] = []
         if self._limits is not None and record is not None and record.reservation is not None:
-            self._limits.settle(settlement.request, record.reservation, tokens=tokens, usd=usd, now=now)
+            alerts = self._limits.settle(settlement.request, record.reservation, tokens=tokens, usd=usd, now=now)
         self.mark(settlement.request, record, state)
+        return alerts
+
+    def alerts_delivered(self, keys: set[str], *, delivered: bool = True) -> None:
+        """Alerts of the limit ``keys`` were delivered (or, ``delivered=False``, could not be sent)."""
+        if self._limits is not None:
+            (self._limits.alerts_delivered if delivered else self._limits.alerts_failed)(keys)
 
     def mark(self, request: LLMRequest, record: RequestRecord | None, state: RecordState) -> None:
         """Move a request's record to ``state`` (after its result was delivered); final records expire later."""

@@ -12,12 +12,14 @@ from typing import Any
 
 from agents.job import RoutePlan
 from agents.reserve import plan_estimate
+from gateway.limits.alerts import Crossing, crossings, pending_crossings
 from gateway.limits.decide import Reservation as LimitReservation
 from gateway.limits.decide import admit, settle
-from gateway.limits.policy import effective_limits
+from gateway.limits.policy import Limits, effective_limits
 from gateway.limits.state import UsageState
 from gateway.limits.unpriced import unpriced_refusal
 from gateway.settings import Settings
+from schemas.alert import BudgetAlert, alert_id
 from schemas.internal import Reservation
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo
@@ -43,6 +45,7 @@ class LimitsLedger:
     def __init__(self, table: Any, settings: Settings) -> None:
         self._table = table
         self._settings = settings
+        self.alerting: set[str] = set()  # keys whose alerts this worker is sending (not re-sent meanwhile)
 
     def admit(self, request: LLMRequest, now: float, plan: RoutePlan) -> Admission:
         """Reserve the worst case of serving ``request`` over ``plan``, or refuse it (refusals change no state)."""
@@ -82,8 +85,14 @@ class LimitsLedger:
             )
         )
 
-    def settle(self, request: LLMRequest, reservation: Reservation, *, tokens: int, usd: float, now: float) -> None:
-        """Replace the reservation with the actual usage (zero for cache hits and failures)."""
+    def settle(
+        self, request: LLMRequest, reservation: Reservation, *, tokens: int, usd: float, now: float
+    ) -> list[BudgetAlert]:
+        """Replace the reservation with the actual usage (zero for cache hits and failures).
+
+        Returns the budget alerts to send: shares crossed for the first time in their period (recorded in the same
+        write), and those of a key whose earlier alerts were never confirmed delivered (:meth:`alerts_delivered`).
+        """
         ukey = user_key(request.tenant, request.user)
         tenant_state, user_state = settle(
             _load(self._table.get(request.tenant)),
@@ -93,5 +102,46 @@ class LimitsLedger:
             usd,
             now,
         )
-        self._table[request.tenant] = _dump(tenant_state)
-        self._table[ukey] = _dump(user_state)
+        tenant_limits, user_limits = effective_limits(self._settings.limits, request.tenant, request.user)
+        alerts: list[BudgetAlert] = []
+        scopes = (("tenant", request.tenant, tenant_state, tenant_limits), ("user", ukey, user_state, user_limits))
+        for scope, key, state, limits in scopes:
+            state, found = self._crossings(key, state, limits)
+            alerts += [_alert(scope, request, key, crossing, now) for crossing in found]
+            self._table[key] = _dump(state)
+        return alerts
+
+    def _crossings(self, key: str, state: UsageState, limits: Limits) -> tuple[UsageState, list[Crossing]]:
+        state, found = crossings(state, limits, self._settings.limits.alert_shares)
+        if not found and key not in self.alerting:
+            found = pending_crossings(state, limits)  # left pending by a worker that stopped before delivery
+        if found:
+            self.alerting.add(key)
+        return state, found
+
+    def alerts_delivered(self, keys: set[str]) -> None:
+        """The alerts of ``keys`` are on the broker: clear their pending mark (from an event of their partition)."""
+        for key in keys:
+            self.alerting.discard(key)
+            state = _load(self._table.get(key))
+            if state.alert_pending:
+                self._table[key] = _dump(state.replace(alert_pending=False))
+
+    def alerts_failed(self, keys: set[str]) -> None:
+        """Sending the alerts of ``keys`` failed: they stay pending and go out again with the key's next settlement."""
+        self.alerting -= keys
+
+
+def _alert(scope: str, request: LLMRequest, key: str, crossing: Crossing, now: float) -> BudgetAlert:
+    return BudgetAlert(
+        alert_id=alert_id(key, crossing.limit, crossing.period, crossing.share),
+        scope="tenant" if scope == "tenant" else "user",
+        tenant=request.tenant,
+        user=request.user if scope == "user" else None,
+        limit=crossing.limit,
+        period=crossing.period,
+        share=crossing.share,
+        spent_usd=crossing.spent_usd,
+        limit_usd=crossing.limit_usd,
+        ts_ms=int(now * 1000),
+    )

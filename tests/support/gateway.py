@@ -31,6 +31,7 @@ def stack_env(prefix: str, bootstrap: str, redis_url: str, extra: dict[str, str]
         "STREAMGATE_TOPICS__RESULTS": f"{prefix}.results",
         "STREAMGATE_TOPICS__USAGE": f"{prefix}.usage",
         "STREAMGATE_TOPICS__DLQ": f"{prefix}.dlq",
+        "STREAMGATE_TOPICS__ALERTS": f"{prefix}.alerts",
         "STREAMGATE_TOPICS__ADMIT": f"{prefix}.admit",
         "STREAMGATE_TOPICS__SETTLE": f"{prefix}.settle",
         "STREAMGATE_PARTITIONS": "4",
@@ -47,6 +48,7 @@ def settings_for(env: dict[str, str], config_file: Path | None = None) -> Settin
         results=f"{prefix}.results",
         usage=f"{prefix}.usage",
         dlq=f"{prefix}.dlq",
+        alerts=f"{prefix}.alerts",
         admit=f"{prefix}.admit",
         settle=f"{prefix}.settle",
     )
