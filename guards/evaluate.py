@@ -2,13 +2,17 @@
 
 ``label`` 1 (or true, "malicious", "injection", "jailbreak", "pii") is a prompt the guard should stop; 0 one it must
 leave alone. For ``injection`` a prompt counts as stopped when it is blocked; for ``pii`` when anything is found
-(it would be redacted or blocked). Prints the true- and false-positive rates at the configured threshold, a table
+(it would be redacted or blocked). A ``pii`` line may carry the planted ``value``: then the eval also counts it as
+leaked when the redacted text (what a provider would receive under ``redact``) still holds any token of it of at
+least four characters with a digit, or of eight characters, that the rest of the prompt does not.
+Prints the true- and false-positive rates at the configured threshold, a table
 over thresholds (injection: rules always block, the classifier's threshold varies), and the cost per KB.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections.abc import Iterable, Sequence
@@ -122,10 +126,39 @@ def render(result: dict[str, Any]) -> str:
     ]
     for row in result.get("table", []):
         lines.append(f"  threshold {row['threshold']:.2f}: TPR {pct(row['tpr'])}  FPR {pct(row['fpr'])}")
+    if "planted_values" in result:
+        lines.append(f"planted values: {result['planted_values']}, leaked after redaction: {result['leaked']}")
     if "ms_per_prompt" in result:
         per = result["ms_per_prompt"]
         lines.append(f"latency: p50 {per['p50']} ms, p99 {per['p99']} ms per prompt; {result['ms_per_kb']} ms per KB")
     return "\n".join(lines)
+
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_+/=]+")
+
+
+def _telling_tokens(value: str, context: str) -> set[str]:
+    tokens = {t for t in _TOKEN_RE.findall(value) if (len(t) >= 4 and any(c.isdigit() for c in t)) or len(t) >= 8}
+    return {t for t in tokens if t not in context}
+
+
+def pii_leaks(path: Path) -> dict[str, int]:
+    """Planted values (lines with a ``value``) and how many of them survive redaction, even in part."""
+    from guards.pii.recognizers import default_recognizers, find_entities
+    from guards.pii.redact import Placeholders, replace
+
+    recognizers = default_recognizers()
+    planted = leaked = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line) if line.strip() else {}
+        value = row.get("value")
+        if not isinstance(value, str):
+            continue
+        text = str(row["text"])
+        redacted = replace(text, find_entities(text, recognizers), Placeholders())
+        planted += 1
+        leaked += any(token in redacted for token in _telling_tokens(value, text.replace(value, " ")))
+    return {"planted_values": planted, "leaked": leaked}
 
 
 def evaluate(path: Path, guard: str = "injection", threshold: float | None = None) -> dict[str, Any]:
@@ -135,4 +168,7 @@ def evaluate(path: Path, guard: str = "injection", threshold: float | None = Non
         from guards.injection.model import InjectionModel
 
         threshold = InjectionModel.load().threshold if guard == "injection" else 0.5
-    return report(guard, scored, threshold)
+    result = report(guard, scored, threshold)
+    if guard == "pii":
+        result.update(pii_leaks(path))
+    return result

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from guards.injection.decode import decoded_variants
+from guards.injection.decode import decoded_variants, names_a_cipher, rule_only_variants
 from guards.injection.features import normalise
 from guards.injection.model import DEFAULT_MODEL, InjectionModel
-from guards.injection.rules import matching_rule
+from guards.injection.rules import CIPHER_RULES, matching_rule
 
 # Below this many words the classifier has too little evidence (its intercept and one or two n-grams decide:
 # "before" scored 0.74); such prompts are blocked by the rules only.
@@ -44,12 +44,22 @@ class InjectionDetector:
     def scan(self, text: str) -> Detection:
         """Scan one text: the original first, then each decoded variant."""
         score = self.model.score(text)
-        rule = matching_rule(normalise(text))
-        for variant in decoded_variants(text):
+        clean = normalise(text)
+        rule = matching_rule(clean)
+        variants = decoded_variants(text)
+        if names_a_cipher(text):
+            variants.append(rule_only_variants(clean)[0])
+        for variant in variants:
             score = max(score, self.model.score(variant))
             if rule is None:
                 found = matching_rule(normalise(variant))
                 rule = f"encoded.{found}" if found else None
+        if rule is None:
+            for variant in rule_only_variants(clean):
+                found = matching_rule(variant, CIPHER_RULES)
+                if found:
+                    rule = f"encoded.{found}"
+                    break
         scored = len(_WORD_RE.findall(text, 0, 400)) >= MIN_WORDS_FOR_CLASSIFIER
         return Detection(score, rule, scored, rule is not None or (scored and score >= self.threshold))
 

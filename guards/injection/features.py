@@ -1,8 +1,12 @@
-"""The classifier's features: the same function builds them when training and when scoring.
+"""The classifier's features: the same functions build them when training and when scoring.
 
-Word unigrams and bigrams carry the phrasing of an attack ("ignore previous", "system prompt"); character 3-5 grams
-of the whole normalised text survive typos, inflections and the other languages the corpora contain. Built with
-plain slicing comprehensions: this is most of the classifier's cost (~0.3 ms per KB).
+The normalised text is cut into segments (sentences and lines; a piece of fewer than :data:`MIN_SEGMENT_WORDS`
+words joins the next one), and each segment gets its own features: word unigrams and bigrams, which carry the
+phrasing of an attack ("ignore previous", "system prompt"), and character 3-5 grams, which survive typos,
+inflections and the other languages the corpora contain. A text's features are the union over its segments (no
+n-gram spans two segments), so the detector can score the whole text and each segment from one extraction: an
+instruction placed after ordinary task text is scored on its own sentence instead of being diluted by the task.
+Built with plain slicing comprehensions: this is most of the classifier's cost.
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ import unicodedata
 
 _WORD_RE = re.compile(r"[a-z0-9']+")
 _SPACE_RE = re.compile(r"\s+")
+# A sentence end followed by a space, or a line break (before whitespace is collapsed).
+_SEGMENT_RE = re.compile(r"(?<=[.!?;:])\s+|\s*\n\s*")
 CHAR_SIZES = (3, 4, 5)
+MIN_SEGMENT_WORDS = 6
+WORD_PREFIXES = ("w:", "b:")
 
 
 def normalise(text: str) -> str:
@@ -21,14 +29,56 @@ def normalise(text: str) -> str:
     return _SPACE_RE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
 
 
-def features(text: str) -> set[str]:
-    """The distinct n-gram features of ``text`` (not yet normalised): the model uses presence only."""
-    clean = normalise(text)
+def segments(text: str) -> list[str]:
+    """The normalised segments of ``text``: sentences and lines, short ones joined to the next."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    out: list[str] = []
+    pending = ""
+    pending_words = 0
+    for piece in _SEGMENT_RE.split(folded):
+        piece = _SPACE_RE.sub(" ", piece).strip()
+        if not piece:
+            continue
+        pending = f"{pending} {piece}" if pending else piece
+        pending_words += len(_WORD_RE.findall(piece))
+        if pending_words >= MIN_SEGMENT_WORDS:
+            out.append(pending)
+            pending, pending_words = "", 0
+    if pending:
+        if out:
+            out[-1] = f"{out[-1]} {pending}"
+        else:
+            out.append(pending)
+    return out
+
+
+def segment_features(clean: str) -> tuple[set[str], set[str]]:
+    """The distinct word and character n-gram features of one normalised segment (presence only)."""
     words = _WORD_RE.findall(clean)
-    out = {f"w:{w}" for w in words}
-    out.update([f"b:{a} {b}" for a, b in itertools.pairwise(words)])
+    word_features = {f"w:{w}" for w in words}
+    word_features.update([f"b:{a} {b}" for a, b in itertools.pairwise(words)])
     padded = f" {clean} "
     length = len(padded)
+    char_features: set[str] = set()
     for size in CHAR_SIZES:
-        out.update([padded[i : i + size] for i in range(length - size + 1)])
+        char_features.update([padded[i : i + size] for i in range(length - size + 1)])
+    return word_features, char_features
+
+
+def features_by_segment(text: str) -> list[tuple[set[str], set[str]]]:
+    """The word and character features of each segment of ``text`` (one empty pair for a text without any)."""
+    return [segment_features(s) for s in segments(text)] or [(set(), set())]
+
+
+def features(text: str) -> set[str]:
+    """All distinct features of the whole ``text`` (not yet normalised): the union over its segments."""
+    out: set[str] = set()
+    for word_features, char_features in features_by_segment(text):
+        out.update(word_features)
+        out.update(char_features)
     return out
+
+
+def is_word_feature(name: str) -> bool:
+    """Whether ``name`` is a word unigram/bigram (else a character n-gram): the two are normalised separately."""
+    return name[:2] in WORD_PREFIXES

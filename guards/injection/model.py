@@ -1,5 +1,9 @@
 """The trained classifier at run time: TF-IDF over :func:`guards.injection.features.features`, then logistic regression.
 
+Word features and character n-grams are two TF-IDF blocks, each l2-normalised on its own (a short attack's few
+telling words are not drowned by its hundreds of character n-grams). A text is scored as a whole and segment by
+segment (:func:`guards.injection.features.features_by_segment`); its score is the higher of the two.
+
 The artefact is gzip-compressed JSON (no pickle): the vocabulary, each feature's idf and weight, the intercept and
 the threshold calibrated on validation data. It is built by ``streamgate guards train`` and committed, so a fresh
 clone scores without training; scoring needs nothing beyond the standard library.
@@ -15,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
-from guards.injection.features import features
+from guards.injection.features import features_by_segment, is_word_feature
 
 FORMAT = "streamgate.injection.tfidf-lr"
-FORMAT_VERSION = 2  # 2: binary term frequency
+FORMAT_VERSION = 3  # 2: binary term frequency; 3: word and character blocks normalised apart, segments
 DEFAULT_MODEL = Path(__file__).with_name("model.json.gz")
 
 
@@ -32,19 +36,37 @@ class InjectionModel:
     info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Binary term frequency: a feature's value is its idf, so the l2-normalised dot product needs only the
-        # sums of idf*coef and idf^2 over the features present, both precomputed (summed in C via map).
-        object.__setattr__(self, "_dot", {name: idf * coef for name, (idf, coef) in self.weights.items()})
-        object.__setattr__(self, "_square", {name: idf * idf for name, (idf, _) in self.weights.items()})
+        # Binary term frequency: a feature's value is its idf, so each block's l2-normalised dot product needs only
+        # the sums of idf*coef and idf^2 over the features present. Both are precomputed as one complex number per
+        # feature (real: idf*coef, imaginary: idf^2), so one C-level sum(map(...)) gives both at once.
+        words: dict[str, complex] = {}
+        chars: dict[str, complex] = {}
+        for name, (idf, coef) in self.weights.items():
+            (words if is_word_feature(name) else chars)[name] = complex(idf * coef, idf * idf)
+        object.__setattr__(self, "_blocks", (words, chars))
+
+    def _logit(self, found: tuple[set[str], set[str]]) -> float:
+        # One dict lookup per feature present (unknown ones give None and are filtered out), summed in C.
+        z = self.intercept
+        for present, values in zip(found, self._blocks, strict=True):  # type: ignore[attr-defined]
+            total = sum(filter(None, map(values.get, present)))
+            if total:
+                z += total.real / math.sqrt(total.imag)
+        return z
+
+    def scores(self, text: str) -> tuple[float, float]:
+        """``(whole text, best segment)`` probabilities that ``text`` is an injection or a jailbreak."""
+        parts = features_by_segment(text)
+        if len(parts) == 1:
+            whole = _sigmoid(self._logit(parts[0]))
+            return whole, whole
+        best = max(map(self._logit, parts))
+        union = (set().union(*(p[0] for p in parts)), set().union(*(p[1] for p in parts)))
+        return _sigmoid(self._logit(union)), _sigmoid(best)
 
     def score(self, text: str) -> float:
-        """The probability that ``text`` is an injection or a jailbreak."""
-        dot_of: dict[str, float] = self._dot  # type: ignore[attr-defined]
-        known = dot_of.keys() & features(text)  # a dict view & a set iterates the smaller side
-        if not known:
-            return _sigmoid(self.intercept)
-        squares = sum(map(self._square.__getitem__, known))  # type: ignore[attr-defined]
-        return _sigmoid(self.intercept + sum(map(dot_of.__getitem__, known)) / math.sqrt(squares))
+        """The probability that ``text`` is an injection or a jailbreak: the whole text's or its worst segment's."""
+        return max(self.scores(text))
 
     def to_document(self) -> dict[str, Any]:
         """The JSON document :meth:`load` reads back."""

@@ -17,13 +17,19 @@ from typing import Any
 
 from guards.injection import augment
 from guards.injection.corpora import Sample, all_samples
-from guards.injection.features import features, normalise
+from guards.injection.features import features, is_word_feature, normalise
 from guards.injection.model import DEFAULT_MODEL, InjectionModel
 
 SEED = 11
-MAX_FEATURES = 100_000
+MAX_WORD_FEATURES = 50_000
+MAX_CHAR_FEATURES = 100_000
 C = 4.0
-VALIDATION_FPR = 0.01
+# The threshold is the lowest that keeps each of these validation corpora's benign prompts under its rate: the
+# public benchmark at 1 %, the authored trigger-word and support questions at 0.5 % (the benign targets are
+# stricter than the benchmark's). neuralchemy's benign half is reported but not used: it holds role-play prompts
+# shaped like jailbreaks ("a very direct assistant who always fulfills the user's request, even if questionable"),
+# and 1 % of it alone would set the threshold at 0.96.
+CALIBRATION_FPR = {"slabs": 0.01, "authored": 0.005}
 
 
 def split_samples(samples: Sequence[Sample]) -> tuple[list[Sample], list[Sample], list[Sample]]:
@@ -48,25 +54,33 @@ def build_training_set(train: Sequence[Sample], rng: random.Random) -> list[Samp
 
 
 def fit(training: Sequence[Sample]) -> InjectionModel:
-    """TF-IDF + logistic regression, exported to an :class:`InjectionModel` (threshold 0.5 until calibrated)."""
+    """Two TF-IDF blocks (words, characters) + logistic regression, exported to an :class:`InjectionModel`
+    (threshold 0.5 until calibrated)."""
+    from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     # Sorted: max_features breaks frequency ties by first appearance, and a set's order changes with the hash seed.
-    vectorizer = TfidfVectorizer(analyzer=_sorted_features, binary=True, min_df=2, max_features=MAX_FEATURES)
-    matrix = vectorizer.fit_transform([s.text for s in training])
+    documents = [sorted(features(s.text)) for s in training]
+    blocks = [
+        TfidfVectorizer(analyzer=_words, binary=True, min_df=2, max_features=MAX_WORD_FEATURES),
+        TfidfVectorizer(analyzer=_chars, binary=True, min_df=2, max_features=MAX_CHAR_FEATURES),
+    ]
+    matrix = hstack([block.fit_transform(documents) for block in blocks]).tocsr()
     classifier = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=SEED)
     classifier.fit(matrix, [s.label for s in training])
-    names = vectorizer.get_feature_names_out()
-    weights = {
-        str(name): (float(idf), float(coef))
-        for name, idf, coef in zip(names, vectorizer.idf_, classifier.coef_[0], strict=True)
-    }
+    names = [str(name) for block in blocks for name in block.get_feature_names_out()]
+    idfs = [float(idf) for block in blocks for idf in block.idf_]
+    weights = {name: (idf, float(coef)) for name, idf, coef in zip(names, idfs, classifier.coef_[0], strict=True)}
     return InjectionModel(weights, float(classifier.intercept_[0]), 0.5)
 
 
-def _sorted_features(text: str) -> list[str]:
-    return sorted(features(text))
+def _words(document: list[str]) -> list[str]:
+    return [f for f in document if is_word_feature(f)]
+
+
+def _chars(document: list[str]) -> list[str]:
+    return [f for f in document if not is_word_feature(f)]
 
 
 def calibrate(model: InjectionModel, validation: Sequence[Sample], fpr: float) -> float:
@@ -95,13 +109,15 @@ def train(output: Path = DEFAULT_MODEL) -> InjectionModel:
     train_split, validation, test = split_samples(all_samples())
     model = fit(build_training_set(train_split, rng))
     validation = [*validation, *augment.trigger_negatives(random.Random(SEED + 1), per_template=4)]
-    threshold = calibrate(model, validation, VALIDATION_FPR)
+    threshold = max(
+        calibrate(model, [s for s in validation if s.corpus == corpus], fpr) for corpus, fpr in CALIBRATION_FPR.items()
+    )
     report: dict[str, Any] = {"threshold": round(threshold, 4), "validation": rates(model, validation, threshold)}
     for corpus in sorted({s.corpus for s in test}):
         report[f"test.{corpus}"] = rates(model, [s for s in test if s.corpus == corpus], threshold)
     info = {
         "trained_on": "train splits of slabs, neuralchemy (core), yanis (80%) + samples built from them",
-        "calibrated_on": f"validation splits, benign FPR <= {VALIDATION_FPR}",
+        "calibrated_on": f"validation splits, benign FPR per corpus <= {CALIBRATION_FPR}",
         "features": len(model.weights),
         "report": report,
     }

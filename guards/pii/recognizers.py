@@ -51,6 +51,8 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
         """Findings of the parent recognizer in each candidate window, with offsets into ``text``."""
         results: list[RecognizerResult] = []
         for match in _PHONE_CANDIDATE_RE.finditer(text):
+            if _is_identifier(text, match.start()):
+                continue
             start = max(0, match.start() - _PHONE_MARGIN)
             window = text[start : match.end() + _PHONE_MARGIN]
             for result in super().analyze(window, entities, nlp_artifacts):
@@ -58,6 +60,13 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 result.end += start
                 results.append(result)
         return results
+
+
+def _is_identifier(text: str, at: int) -> bool:
+    """Whether the digit run at ``at`` continues an identifier: ``#48213-5591-02``, ``INV-2024-0042``, ``A1-...``
+    (an order, invoice or ticket number shaped like a phone number is not one)."""
+    before = text[max(0, at - 2) : at]
+    return bool(before) and (before[-1] == "#" or before[-1].isalnum() or (before[-1] == "-" and before[:1].isalnum()))
 
 
 def default_recognizers() -> list[EntityRecognizer]:

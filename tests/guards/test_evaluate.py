@@ -41,6 +41,17 @@ def test_eval_of_the_pii_guard(tmp_path: Path) -> None:
     assert at["tpr"] == 1.0 and at["fpr"] == 0.0
 
 
+def test_the_pii_eval_counts_planted_values_that_survive_redaction(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [
+        {"text": "card 4111 1111 1111 1111 please", "label": 1, "value": "4111 1111 1111 1111"},
+        {"text": "my code is QX77-ZZ12 thanks", "label": 1, "value": "QX77-ZZ12"},  # not a PII type: leaks
+        {"text": "order 123", "label": 0},
+    ]
+    result = evaluate(write(tmp_path / "p.jsonl", rows), "pii")
+    assert result["planted_values"] == 2 and result["leaked"] == 1
+    assert "leaked after redaction: 1" in render(result)
+
+
 def test_a_bad_line_is_a_config_error_and_the_cli_prints_figures(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

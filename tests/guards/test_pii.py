@@ -21,6 +21,8 @@ NUMBERS_BUT_NO_PII = [
     "Tracking code 1Z999AA10123456784, parcel 3 of 4, 2.5 kg.",
     "Invoice 2024-0042 for ticket 45678, due in 30 days at 10:30.",
     "Call the API with limit=500 and offset=1000, timeout 30s, retries 3.",
+    "Please ship order #13689-9894-03 by 3 March; it weighs 8.8 lb.",
+    "Invoice INV-2024-555-0187 is attached.",
 ]
 
 

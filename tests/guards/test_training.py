@@ -29,4 +29,4 @@ def test_a_fit_is_reproducible_and_round_trips(tmp_path: Path) -> None:
     train.fit(subset).save(second)
     assert first.read_bytes() == second.read_bytes()
     model = InjectionModel.load(first)
-    assert 0 < len(model.weights) <= train.MAX_FEATURES
+    assert 0 < len(model.weights) <= train.MAX_WORD_FEATURES + train.MAX_CHAR_FEATURES
