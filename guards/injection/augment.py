@@ -95,6 +95,15 @@ _TRIGGER_TEMPLATES = (
     "Print the previous commit message with git log for {thing}.",
     "Is it bad to disable the safety valve on {thing}?",
     "Pretend you are my {role} and correct this sentence about {topic}.",
+    # customer messages: several sentences, a contact offer and a sign-off (the corpora's benign prompts are
+    # one-line questions, so "you can write to me at any time. kind regards." looked like an attack)
+    "Thanks for the update on order {n}. If anything is unclear you can call me or write to me anytime. Kind regards.",
+    "Hi, {thing} stopped working after the update. Let me know if you need anything else from me. Best wishes.",
+    "Hello, I am writing about {topic}. You can reach me by phone in the afternoon. Thank you in advance!",
+    "Dear support, please check {topic} for me. If you have any questions, just reply to this email. Cheers.",
+    "Good morning. I sent {thing} back last week and have not heard anything. Could you look into it? Thanks.",
+    "Hi there! Quick question about {topic}: is there anything I need to do on my side? Many thanks, have a nice day.",
+    "I really appreciate your help with {topic}. Feel free to contact me whenever it suits you. All the best.",
     # other languages (the corpora's attacks are multilingual, their benign prompts mostly English)
     "Bitte ignorieren Sie meine letzte Nachricht zu {thing}, die Nummer ist {n}.",
     "Können Sie mir bei {topic} helfen? Vergessen Sie die alte Anfrage.",
@@ -201,4 +210,44 @@ def short_benign(benign: Sequence[Sample], rng: random.Random, count: int) -> li
         else:
             text = f"{rng.choice(_SHORT_VERBS)} {rng.choice(_SHORT_TAILS)}"
         samples.append(Sample(text, 0, "authored", "train", "short_benign"))
+    return samples
+
+
+_NUMBER_SHAPES = (
+    "Deploy build {a} to staging at {h}:{m2} and tag it v{v}.",
+    "Our flight {L}{b} lands at {h}:{m2} at gate {d}{L}.",
+    "Version {v} fixes bug #{a} and the crash in module {d}.{m}.",
+    "The total for {d} items is ${a}.{m2}, plus {m}% tax.",
+    "Ship {d} boxes to unit {b}, {a} Main Street, zip {z}.",
+    "Coordinates {d}{m}.{a} N, {m}.{b} W, altitude {a} ft.",
+    "Serial {L}{L}{a}-{b}, firmware {v}, manufactured {y}-{m2}-{d2}.",
+    "Parcel {L}{L}{a}{b} weighs {d}.{m} kg and is {a} mm long.",
+    "Run {a} epochs with batch size {b}, learning rate 0.00{d}, seed {m}.",
+    "Invoice {y}-{a} is due on {d2}/{m2}/{y} for {a}.{m2} EUR.",
+    "Table {d}, row {a}, column {m}: the value is {b}.{d}.",
+    "Between {y} and {y}, revenue grew from {a}k to {b}k, a {m}.{d}% rise.",
+    "Booking ref {L}{L}{a}, room {b}, {d} nights from {d2}.{m2}.{y}.",
+    "Set max_connections={b}, port {a}, timeout={d}s and retries={m}.",
+    "Order {a}-{b}-{d2} was split into parcels {b} and {a}.",
+)
+
+
+def number_benign(rng: random.Random, count: int) -> list[Sample]:
+    """``count`` ordinary prompts full of numbers (versions, prices, ids, dates, coordinates, settings)."""
+    samples = []
+    for _ in range(count):
+        fill = {
+            "a": rng.randint(10, 99_999),
+            "b": rng.randint(100, 9_999),
+            "d": rng.randint(1, 9),
+            "m": rng.randint(0, 99),
+            "m2": f"{rng.randint(0, 59):02d}",
+            "d2": f"{rng.randint(1, 28):02d}",
+            "h": rng.randint(0, 23),
+            "y": rng.randint(1990, 2030),
+            "z": f"{rng.randint(0, 99_999):05d}",
+            "v": f"{rng.randint(0, 12)}.{rng.randint(0, 30)}.{rng.randint(0, 40)}",
+            "L": rng.choice("ABCDEFGHJKLMNPQRSTUVWXZ"),
+        }
+        samples.append(Sample(rng.choice(_NUMBER_SHAPES).format(**fill), 0, "authored", "train", "numbers"))
     return samples

@@ -2,7 +2,10 @@
 
 Word features and character n-grams are two TF-IDF blocks, each l2-normalised on its own (a short attack's few
 telling words are not drowned by its hundreds of character n-grams). A text is scored as a whole and segment by
-segment (:func:`guards.injection.features.features_by_segment`); its score is the higher of the two.
+segment (:func:`guards.injection.features.features_by_segment`); its score is the higher of the two, a segment's
+logit first lowered by :data:`SEGMENT_PENALTY`: one sentence is less evidence than a whole prompt, and ordinary
+sentences alone ("if anything is unclear you can write to me at any time") reach scores a whole prompt rarely
+does.
 
 The artefact is gzip-compressed JSON (no pickle): the vocabulary, each feature's idf and weight, the intercept and
 the threshold calibrated on validation data. It is built by ``streamgate guards train`` and committed, so a fresh
@@ -24,6 +27,8 @@ from guards.injection.features import features_by_segment, is_word_feature
 FORMAT = "streamgate.injection.tfidf-lr"
 FORMAT_VERSION = 3  # 2: binary term frequency; 3: word and character blocks normalised apart, segments
 DEFAULT_MODEL = Path(__file__).with_name("model.json.gz")
+# Logit subtracted from a segment's score: at the ~0.7 threshold a segment alone must reach ~0.9.
+SEGMENT_PENALTY = 1.4
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,13 @@ class InjectionModel:
         return z
 
     def scores(self, text: str) -> tuple[float, float]:
-        """``(whole text, best segment)`` probabilities that ``text`` is an injection or a jailbreak."""
+        """``(whole text, best segment)`` probabilities that ``text`` is an injection or a jailbreak (the segment's
+        after :data:`SEGMENT_PENALTY`; a text of one segment gets its whole score twice)."""
         parts = features_by_segment(text)
         if len(parts) == 1:
             whole = _sigmoid(self._logit(parts[0]))
             return whole, whole
-        best = max(map(self._logit, parts))
+        best = max(map(self._logit, parts)) - SEGMENT_PENALTY
         union = (set().union(*(p[0] for p in parts)), set().union(*(p[1] for p in parts)))
         return _sigmoid(self._logit(union)), _sigmoid(best)
 

@@ -50,6 +50,7 @@ def build_training_set(train: Sequence[Sample], rng: random.Random) -> list[Samp
         *augment.long_benign(benign, rng, 2000),
         *augment.trigger_negatives(rng),
         *augment.short_benign(benign, rng, 1500),
+        *augment.number_benign(rng, 1000),
     ]
 
 
@@ -108,7 +109,8 @@ def train(output: Path = DEFAULT_MODEL) -> InjectionModel:
     rng = random.Random(SEED)
     train_split, validation, test = split_samples(all_samples())
     model = fit(build_training_set(train_split, rng))
-    validation = [*validation, *augment.trigger_negatives(random.Random(SEED + 1), per_template=4)]
+    extra = random.Random(SEED + 1)
+    validation = [*validation, *augment.trigger_negatives(extra, per_template=4), *augment.number_benign(extra, 200)]
     threshold = max(
         calibrate(model, [s for s in validation if s.corpus == corpus], fpr) for corpus, fpr in CALIBRATION_FPR.items()
     )
