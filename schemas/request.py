@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 CONTRACT_VERSION = 1
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+REQUEST_ID_PATTERN = _ID_PATTERN
+"""What a request id may look like (public: a front door checks ids it is asked about before echoing them)."""
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}$"
 
 

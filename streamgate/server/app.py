@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from gateway.errors import BrokerError, StreamgateError
 from gateway.settings import Settings
 from schemas.codes import ErrorCode
+from schemas.request import REQUEST_ID_PATTERN
 from streamgate.client import Client
 from streamgate.errors import InvalidClientRequest
 from streamgate.server.anthropic_format import AnthropicFormat, MessagesRequest
@@ -31,6 +33,7 @@ from streamgate.server.openai_format import ChatCompletionRequest, OpenAIFormat
 from streamgate.server.status import plain_error
 
 OPENAI = OpenAIFormat()
+_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 ANTHROPIC = AnthropicFormat()
 
 _bearer = HTTPBearer(auto_error=False, description="OpenAI style: `Authorization: Bearer <key>`")
@@ -173,6 +176,8 @@ def create_app(settings: Settings, keys: KeyRing, *, bootstrap: str) -> FastAPI:
     async def request_state(request_id: str, request: Request, principal: Auth) -> Response:
         """An async request: ``pending``, or ``completed`` with its ``http_status`` and ``response``."""
         fmt = format_for(request)
+        if not _REQUEST_ID.fullmatch(request_id):  # no such request can exist; never echo it into a header
+            return respond(error_answer(fmt, plain_error(404, "request_not_found", "not a request id"), None))
         try:
             record = await door(request).jobs.get(principal, request_id)
         except JobStoreUnavailable as exc:
