@@ -22,6 +22,8 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, ConfigDict
 from redis.exceptions import RedisError
 
+from gateway.redis_batch import RedisBatcher
+
 log = logging.getLogger(__name__)
 
 PREFIX = "sg:cache:v2:"
@@ -64,8 +66,10 @@ class ResponseCache:
         warn_every_s: float = 30.0,
         retry_after_s: float = 1.0,
         on_error: Callable[[str], None] | None = None,
+        batcher: RedisBatcher | None = None,
     ) -> None:
-        self.redis = client
+        self._redis = client
+        self._batch = batcher or RedisBatcher(client)  # lookups and stores of concurrent jobs: one pipeline
         self._warn_every_s = warn_every_s
         self._retry_after_s = retry_after_s
         self._on_error = on_error
@@ -74,13 +78,23 @@ class ResponseCache:
         self._counts: dict[str, dict[str, float]] = {}
 
     @property
+    def redis(self) -> aioredis.Redis:
+        """The Redis client (replacing it also replaces the pipeline its commands are batched on)."""
+        return self._redis
+
+    @redis.setter
+    def redis(self, client: aioredis.Redis) -> None:
+        self._redis = client
+        self._batch = RedisBatcher(client)
+
+    @property
     def available(self) -> bool:
         """False while the cache is skipping Redis after a failure."""
         return time.monotonic() >= self._down_until
 
     async def get(self, key: str) -> CachedAnswer | None:
         """The cached answer, or ``None`` on a miss or when Redis is unreachable."""
-        raw = await self.guarded("get", lambda: self.redis.get(key), None)
+        raw = await self.guarded("get", lambda: self._batch.command("GET", key), None)
         if raw is None:
             return None
         try:
@@ -90,7 +104,7 @@ class ResponseCache:
 
     async def put(self, key: str, answer: CachedAnswer, ttl_s: int) -> None:
         """Store ``answer`` for ``ttl_s`` seconds (best effort)."""
-        await self.guarded("put", lambda: self.redis.set(key, answer.model_dump_json(), ex=ttl_s), None)
+        await self.guarded("put", lambda: self._batch.command("SET", key, answer.model_dump_json(), "EX", ttl_s), None)
 
     def count_hit(self, tenant: str, kind: str | None, saved_usd: float) -> None:
         """Count a lookup of ``tenant`` (``kind``: "exact", "semantic", "coalesced" or None for a miss).

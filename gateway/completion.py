@@ -13,7 +13,7 @@ If Redis is down the completer still serves requests (it logs, and redelivery pr
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -155,14 +155,12 @@ class GatewayCompleter:
         if stored is not None:
             replayed = stored.to_result()
             return CompletionOutcome(replayed.completion, replayed.link, ())
-        lease = asyncio.create_task(self._claims.hold(key)) if self._claims is not None else None
         saved = False
         try:
-            result = await self._call(request, route, deadline, extra, key, estimated_tokens, on_delta)
+            with self._claims.holding(key) if self._claims is not None else contextlib.nullcontext():
+                result = await self._call(request, route, deadline, extra, key, estimated_tokens, on_delta)
             saved = await self._save_and_release(key, StoredCompletion.from_result(result))
         finally:
-            if lease is not None:
-                lease.cancel()
             if not saved:
                 await self._release(key)
         return CompletionOutcome(result.completion, result.link, tuple(result.attempts))

@@ -15,6 +15,7 @@ from gateway.call_claims import RedisCallClaims
 from gateway.completion import GatewayCompleter
 from gateway.providers.base import Provider
 from gateway.providers.registry import build_providers
+from gateway.redis_batch import RedisBatcher
 from gateway.resilience.breaker import BreakerRegistry
 from gateway.resilience.idempotency import RedisCompletionStore
 from gateway.resilience.provider_limits import RateTrackerRegistry
@@ -59,15 +60,16 @@ def build_services(settings: Settings) -> Services:
     )
     providers = build_providers(settings, max_connections=settings.max_in_flight)
     completions = RedisCompletionStore(client, prefix=f"{settings.app_id}:completion:", ttl_s=settings.completion_ttl_s)
+    batcher = RedisBatcher(client)  # the cache's and the claims' commands of one loop iteration share a pipeline
     completer = GatewayCompleter(
         providers,
         settings.resilience,
         store=completions,
         breakers=BreakerRegistry(settings.resilience.breaker),
         rates=RateTrackerRegistry(settings.resilience.limits),
-        claims=RedisCallClaims(client, prefix=f"{settings.app_id}:claim:"),
+        claims=RedisCallClaims(client, prefix=f"{settings.app_id}:claim:", batcher=batcher),
     )
-    exact = ResponseCache(client, on_error=lambda op: metrics.CACHE_ERRORS.labels(op=op).inc())
+    exact = ResponseCache(client, on_error=lambda op: metrics.CACHE_ERRORS.labels(op=op).inc(), batcher=batcher)
     options = settings.cache
     semantic = SemanticCache(
         SemanticStore(client),

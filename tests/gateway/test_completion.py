@@ -253,9 +253,8 @@ async def test_a_waiting_worker_calls_itself_when_the_claimant_fails(
 async def test_a_claim_is_renewed_while_its_call_runs(redis_client: aioredis.Redis) -> None:
     claims = RedisCallClaims(redis_client, prefix=f"sgtest-{uuid.uuid4().hex[:8]}:claim:", lease_s=0.3)
     assert await claims.claim("long-call")
-    holder = asyncio.create_task(claims.hold("long-call"))
-    await asyncio.sleep(0.9)  # three leases: without renewal the claim would be gone
-    assert await redis_client.exists(claims.prefix + "long-call") == 1
-    holder.cancel()
+    with claims.holding("long-call"):
+        await asyncio.sleep(0.9)  # three leases: without renewal the claim would be gone
+        assert await redis_client.exists(claims.prefix + "long-call") == 1
     await claims.release("long-call")
     assert await redis_client.exists(claims.prefix + "long-call") == 0
