@@ -78,7 +78,7 @@ async def test_a_script_the_server_does_not_know_is_loaded_and_run(client: aiore
     first, second = await asyncio.gather(
         batcher.script(script, [f"{prefix}n"], [2]), batcher.script(script, [f"{prefix}n"], [3])
     )
-    assert {first, second} == {2, 5}
+    assert max(first, second) == 5 and min(first, second) in (2, 3)  # both ran once, in either order
     assert await batcher.script(script, [f"{prefix}n"], [1]) == 6
 
 
