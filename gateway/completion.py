@@ -2,8 +2,9 @@
 
 It puts the resilience executor (retries, fallbacks, breakers, local RPM/TPM) behind idempotency:
 
-* a finished completion is stored in Redis under the request id, so a redelivered request (crash, rebalance,
-  duplicate publish) is answered from the store and never pays twice;
+* a finished completion is stored in Redis under the tenant and request id (:func:`completion_key`), so a
+  redelivered request (crash, rebalance, duplicate publish) is answered from the store and never pays twice, and
+  another tenant that picked the same id never gets this one's answer;
 * concurrent duplicates of one id in this worker are coalesced into a single call (:class:`SingleFlight`);
 * across workers (a rebalance), the first to claim the id calls and the other waits for its stored completion
   (:class:`gateway.call_claims.RedisCallClaims`).
@@ -36,6 +37,14 @@ from schemas.request import ChatMessage, LLMRequest
 from schemas.result import Attempt
 
 log = logging.getLogger(__name__)
+
+
+def completion_key(request: LLMRequest, attempt_key: str = "") -> str:
+    """The idempotency key of one provider call for ``request``: tenant first, because request ids are the
+    clients' choice and two tenants may pick the same one; ``attempt_key`` names a further call of the same
+    request (a schema retry, a cascade step)."""
+    base = f"{request.tenant}|{request.id}"
+    return f"{base}#{attempt_key}" if attempt_key else base
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +141,7 @@ class GatewayCompleter:
         on_delta: DeltaSink | None = None,
     ) -> CompletionOutcome:
         """Serve ``request``: from the store when already answered, else through the fallback chain."""
-        key = f"{request.id}#{attempt_key}" if attempt_key else request.id
+        key = completion_key(request, attempt_key)
         # The store is read inside the flight: a duplicate whose read missed could otherwise start a second call
         # right after the first one finished (and stored its answer).
         return await self._flight.do(

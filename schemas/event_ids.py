@@ -2,7 +2,10 @@
 
 An event id is a UUID v5 of the event kind and the request id, so every delivery of the same request's result (or
 usage event) carries the same id, whichever worker produced it and however often it was replayed, and any
-consumer can recompute it: ``uuid5(NAMESPACE_URL, "streamgate:<kind>:<request id>")``.
+consumer can recompute it: ``uuid5(NAMESPACE_URL, "streamgate:<kind>:<request id>")`` for a result (read on the
+client's own reply topic) and ``uuid5(NAMESPACE_URL, "streamgate:usage:<tenant>:<request id>")`` for a usage event:
+request ids are chosen by clients, so two tenants may use the same one, and the usage topic holds every tenant's
+events.
 """
 
 from __future__ import annotations
@@ -14,14 +17,19 @@ EventKind = Literal["result", "usage"]
 _NAMESPACE = uuid.NAMESPACE_URL
 
 
-def event_id(kind: EventKind, request_id: str) -> str:
-    """The stable id of the ``kind`` event of request ``request_id`` (a UUID v5 string)."""
-    return str(uuid.uuid5(_NAMESPACE, f"streamgate:{kind}:{request_id}"))
+def event_id(kind: EventKind, request_id: str, tenant: str | None = None) -> str:
+    """The stable id of the ``kind`` event of request ``request_id`` (a UUID v5 string), scoped by ``tenant``
+    when the event names one."""
+    name = f"streamgate:{kind}:{request_id}" if tenant is None else f"streamgate:{kind}:{tenant}:{request_id}"
+    return str(uuid.uuid5(_NAMESPACE, name))
 
 
-def with_event_id(data: Any, kind: EventKind, id_field: str) -> Any:
-    """``data`` (a model's raw input) with ``event_id`` filled in from ``data[id_field]`` when it is missing, so
-    every event carries one and events written before the field existed read with the id they would have had."""
+def with_event_id(data: Any, kind: EventKind, id_field: str, tenant_field: str | None = None) -> Any:
+    """``data`` (a model's raw input) with ``event_id`` filled in from ``data[id_field]`` (and ``data[tenant_field]``)
+    when it is missing, so every event carries one and events written before the field existed read with the id
+    they would have had."""
     if isinstance(data, dict) and not data.get("event_id") and isinstance(data.get(id_field), str):
-        return {**data, "event_id": event_id(kind, data[id_field])}
+        tenant = data.get(tenant_field) if tenant_field is not None else None
+        scope = tenant if isinstance(tenant, str) else None
+        return {**data, "event_id": event_id(kind, data[id_field], scope)}
     return data

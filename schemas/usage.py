@@ -25,8 +25,8 @@ class UsageEvent(BaseModel):
     request_id: str
     event_id: str = Field(
         default="",
-        description="Stable across redeliveries: uuid5(NAMESPACE_URL, 'streamgate:usage:<request_id>'). Count an "
-        "event_id once.",
+        description="Stable across redeliveries: uuid5(NAMESPACE_URL, 'streamgate:usage:<tenant>:<request_id>'). "
+        "Count an event_id once.",
     )
     tenant: str
     user: str
@@ -71,5 +71,5 @@ class UsageEvent(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _fill_event_id(cls, data: Any) -> Any:
-        """Derive ``event_id`` from ``request_id`` when it is not given."""
-        return with_event_id(data, "usage", "request_id")
+        """Derive ``event_id`` from ``tenant`` and ``request_id`` when it is not given."""
+        return with_event_id(data, "usage", "request_id", "tenant")

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from agents.job import RoutePlan
 from agents.route import choose_route
 from gateway.call_claims import RedisCallClaims
-from gateway.completion import CompletionOutcome, GatewayCompleter
+from gateway.completion import CompletionOutcome, GatewayCompleter, completion_key
 from gateway.providers.anthropic_provider import AnthropicProvider
 from gateway.providers.base import Provider
 from gateway.providers.openai_provider import OpenAIProvider
@@ -116,6 +116,22 @@ async def test_a_second_call_for_the_same_id_is_answered_from_the_store(
     assert again.attempts == ()  # replayed: no attempt was made
 
 
+async def test_two_tenants_that_pick_the_same_id_each_get_their_own_answer(
+    sim: SimulatorServer, providers: dict[str, Provider], store: TrackingStore
+) -> None:
+    """Request ids are the clients' choice: the store is scoped by tenant, so one tenant's stored answer is never
+    served to another tenant that happened to use the same id."""
+    request, route = routed("Echo this. #sim:echo")
+    theirs = request.model_copy(
+        update={"tenant": "globex", "messages": [ChatMessage(role="user", content="Something else entirely. #sim:echo")]}
+    )
+    first = await completer_for(providers, store).complete(request, route, deadline=deadline())
+    second = await completer_for(providers, store).complete(theirs, route, deadline=deadline())
+    assert sim.stats.calls_for(request.id) == 2
+    assert first.completion.text != second.completion.text
+    assert "Something else entirely" in second.completion.text
+
+
 async def test_twenty_concurrent_duplicates_make_one_provider_call(
     sim: SimulatorServer, providers: dict[str, Provider], store: TrackingStore
 ) -> None:
@@ -143,7 +159,8 @@ async def test_the_schema_retry_has_its_own_slot(
     )
     assert sim.stats.calls_for(request.id) == 2  # the retry really called the provider
     assert retry.completion.text != first.completion.text  # ...with the corrective turn in the prompt
-    assert await store.get(request.id) is not None and await store.get(f"{request.id}#schema-retry") is not None
+    stored = await store.get(completion_key(request)), await store.get(completion_key(request, "schema-retry"))
+    assert None not in stored
     replay_first = await completer.complete(request, route, deadline=deadline())
     replay_retry = await completer.complete(
         request, route, deadline=deadline(), extra_messages=correction, attempt_key="schema-retry"
@@ -234,7 +251,7 @@ async def test_two_workers_calling_the_same_id_at_once_pay_once(
     outcomes = await asyncio.gather(*(w.complete(request, route, deadline=deadline()) for w in (worker(), worker())))
     assert sim.stats.calls_for(request.id) == 1
     assert outcomes[0].completion == outcomes[1].completion
-    assert await redis_client.exists(prefix + request.id) == 0  # the claim was released
+    assert await redis_client.exists(prefix + completion_key(request)) == 0  # the claim was released
 
 
 async def test_a_waiting_worker_calls_itself_when_the_claimant_fails(
@@ -242,7 +259,7 @@ async def test_a_waiting_worker_calls_itself_when_the_claimant_fails(
 ) -> None:
     claims = RedisCallClaims(redis_client, prefix=f"sgtest-{uuid.uuid4().hex[:8]}:claim:", lease_s=0.3, poll_s=0.02)
     request, route = routed()
-    assert await claims.claim(request.id)  # a claimant that dies without an answer: its lease lapses
+    assert await claims.claim(completion_key(request))  # a claimant that dies without an answer: its lease lapses
     completer = completer_for(providers, store, RedisCallClaims(redis_client, prefix=claims.prefix))
     started = time.monotonic()
     outcome = await completer.complete(request, route, deadline=deadline())

@@ -34,8 +34,16 @@ def test_a_result_built_twice_carries_the_same_event_id_and_keeps_it_on_the_wire
 
 
 def test_the_id_is_a_uuid5_any_consumer_can_recompute() -> None:
-    expected = str(uuid.uuid5(uuid.NAMESPACE_URL, "streamgate:usage:order-1"))
+    expected = str(uuid.uuid5(uuid.NAMESPACE_URL, "streamgate:usage:acme:order-1"))
     assert UsageEvent.model_validate(USAGE).event_id == expected
+
+
+def test_two_tenants_using_the_same_request_id_get_different_usage_event_ids() -> None:
+    """Request ids are the clients' choice: a consumer deduplicating the usage topic must not drop another
+    tenant's event."""
+    other = UsageEvent.model_validate({**USAGE, "tenant": "globex"})
+    assert other.event_id != UsageEvent.model_validate(USAGE).event_id
+    assert other.event_id == event_id("usage", "order-1", "globex")
 
 
 def test_kinds_and_requests_get_different_ids() -> None:
