@@ -24,8 +24,9 @@ from agents.complete import apply_outcome
 from agents.job import Job, RoutePlan
 from gateway.batch.clients import BATCH_PROVIDERS, ItemResult
 from gateway.batch.records import BatchEntry, custom_id_for
-from gateway.completion import CompletionOutcome, completion_call
+from gateway.completion import CompletionOutcome, completion_call, completion_key
 from gateway.providers.base import Completion, CompletionCall
+from gateway.request_keys import request_key
 from gateway.resilience.chain import ChainLink, Route
 from gateway.settings import Settings
 from schemas.codes import ErrorCode
@@ -70,7 +71,9 @@ def should_park(job: Job, settings: Settings, now_ms: int) -> bool:
 
 def call_for(request: LLMRequest, route: Route, settings: Settings) -> CompletionCall:
     """The provider call the batch makes for ``request``: the same one the interactive lane would make."""
-    return completion_call(request, route, timeout_s=settings.resilience.attempt_timeout_s, key=request.id)
+    return completion_call(
+        request, route, timeout_s=settings.resilience.attempt_timeout_s, key=completion_key(request)
+    )
 
 
 def entry_for(job: Job, settings: Settings, now_ms: int) -> BatchEntry:
@@ -93,7 +96,7 @@ def entry_for(job: Job, settings: Settings, now_ms: int) -> BatchEntry:
         tenant=job.request.tenant,
         provider=route.primary.provider,
         model=route.primary.model,
-        custom_id=custom_id_for(job.request.id),
+        custom_id=custom_id_for(request_key(job.request.tenant, job.request.id)),
         call=call,
         payload=parked.model_dump(mode="json"),
         enqueued_ms=now_ms,

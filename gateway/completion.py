@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from gateway.call_claims import RedisCallClaims
 from gateway.context_window import drop_oldest_turns
 from gateway.providers.base import Completion, CompletionCall, DeltaSink, Provider
+from gateway.request_keys import request_key
 from gateway.resilience.breaker import BreakerRegistry
 from gateway.resilience.chain import ChainLink, ResilientResult, Route
 from gateway.resilience.config import ResilienceSettings
@@ -43,7 +44,7 @@ def completion_key(request: LLMRequest, attempt_key: str = "") -> str:
     """The idempotency key of one provider call for ``request``: tenant first, because request ids are the
     clients' choice and two tenants may pick the same one; ``attempt_key`` names a further call of the same
     request (a schema retry, a cascade step)."""
-    base = f"{request.tenant}|{request.id}"
+    base = request_key(request.tenant, request.id)
     return f"{base}#{attempt_key}" if attempt_key else base
 
 

@@ -8,16 +8,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.request_keys import request_key
+
 JobState = Literal["recorded", "submitting", "submitted", "ended"]
 _CUSTOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def custom_id_for(request_id: str) -> str:
-    """The ``custom_id`` of a request in a provider batch: the id itself when both providers accept it (Anthropic
-    allows ``[A-Za-z0-9_-]{1,64}``), else a digest of it (``sg-`` + 40 hex digits); unique within a job."""
-    if _CUSTOM_ID.match(request_id):
-        return request_id
-    return "sg-" + hashlib.sha256(request_id.encode()).hexdigest()[:40]
+def custom_id_for(member: str) -> str:
+    """The ``custom_id`` of a member (:attr:`BatchEntry.member`) in a provider batch: the key itself when both
+    providers accept it (Anthropic allows ``[A-Za-z0-9_-]{1,64}``), else a digest of it (``sg-`` + 40 hex
+    digits); unique within a job."""
+    if _CUSTOM_ID.match(member):
+        return member
+    return "sg-" + hashlib.sha256(member.encode()).hexdigest()[:40]
 
 
 def group_of(provider: str, model: str) -> str:
@@ -41,6 +44,11 @@ class BatchEntry(BaseModel):
     deadline_ms: int | None = None
 
     @property
+    def member(self) -> str:
+        """The entry's key in its job (:func:`gateway.request_keys.request_key`: two tenants may use one id)."""
+        return request_key(self.tenant, self.request_id)
+
+    @property
     def group(self) -> str:
         """The entry's collection group."""
         return group_of(self.provider, self.model)
@@ -55,7 +63,7 @@ class JobRecord(BaseModel):
     provider: str
     model: str
     state: JobState
-    members: list[str] = Field(description="Request ids, in submission order.")
+    members: list[str] = Field(description="Members' keys (tenant|request id), in submission order.")
     created_ms: int
     submitting_ms: int | None = None
     batch_id: str | None = Field(default=None, description="The provider's batch id once known.")

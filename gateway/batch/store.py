@@ -48,7 +48,7 @@ redis.call('SET', KEYS[2], record)
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
 return record
 """
-# KEYS: job, done set, open. ARGV: request id, job key.
+# KEYS: job, done set, open. ARGV: member key, job key.
 _DONE = """
 redis.call('SADD', KEYS[2], ARGV[1])
 local record = redis.call('GET', KEYS[1])
@@ -84,8 +84,8 @@ class BatchStore:
         self._form = client.register_script(_FORM)
         self._done = client.register_script(_DONE)
 
-    def _entry_key(self, request_id: str) -> str:
-        return f"{self.prefix}e:{request_id}"
+    def _entry_key(self, member: str) -> str:
+        return f"{self.prefix}e:{member}"
 
     def _job_key(self, job: str) -> str:
         return f"{self.prefix}j:{job}"
@@ -94,12 +94,12 @@ class BatchStore:
         """Add a request to its group's queue once; ``stored`` when its answer is already in the completion store."""
         outcome = await self._park(
             keys=[
-                self._entry_key(entry.request_id),
+                self._entry_key(entry.member),
                 f"{self.prefix}q:{entry.group}",
                 f"{self.prefix}groups",
-                self._completion_prefix + entry.request_id,
+                self._completion_prefix + entry.member,
             ],
-            args=[entry.model_dump_json(), self._entry_ttl_s, entry.enqueued_ms, entry.request_id, entry.group],
+            args=[entry.model_dump_json(), self._entry_ttl_s, entry.enqueued_ms, entry.member, entry.group],
         )
         value = outcome.decode() if isinstance(outcome, bytes) else str(outcome)
         assert value in ("parked", "already", "stored")
@@ -140,10 +140,10 @@ class BatchStore:
         return [record.model_copy(update={"done": done}) for record, done in zip(records, counts, strict=True)]
 
     async def entries(self, job: JobRecord) -> dict[str, BatchEntry]:
-        """The parked requests of ``job`` by request id (an expired one is missing)."""
-        values = await self._redis.mget([self._entry_key(rid) for rid in job.members])
+        """The parked requests of ``job`` by member key (an expired one is missing)."""
+        values = await self._redis.mget([self._entry_key(member) for member in job.members])
         found = (BatchEntry.model_validate_json(v) for v in values if v is not None)
-        return {entry.request_id: entry for entry in found}
+        return {entry.member: entry for entry in found}
 
     async def update(self, job: JobRecord) -> bool:
         """Write ``job``'s new state, unless the job was closed meanwhile (False)."""
@@ -155,10 +155,10 @@ class BatchStore:
         return {m.decode() if isinstance(m, bytes) else str(m) for m in await self._redis.smembers(
             f"{self.prefix}d:{job}")}  # fmt: skip
 
-    async def mark_delivered(self, job: str, request_id: str) -> bool:
+    async def mark_delivered(self, job: str, member: str) -> bool:
         """Count one member's answer as delivered; True when that closed the job."""
         keys = [self._job_key(job), f"{self.prefix}d:{job}", f"{self.prefix}open"]
-        return bool(await self._done(keys=keys, args=[request_id, job]))
+        return bool(await self._done(keys=keys, args=[member, job]))
 
     async def known_batch_ids(self) -> set[str]:
         """Every provider batch id a job has recorded (a found batch must not be one of them)."""

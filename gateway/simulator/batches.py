@@ -9,7 +9,7 @@ partial failures, counting every submission.
 ``POST /v1/messages/batches``               create a message batch from ``requests``
 ``GET /v1/messages/batches[/{id}]``         list (newest first) / read message batches
 ``GET /v1/messages/batches/{id}/results``   the JSONL results of an ended message batch
-``GET /_sim/batches``                       ``{batches_created: {model: n}, submissions_per_request_id: {id: n},
+``GET /_sim/batches``                       ``{batches_created: {model: n}, submissions_per_custom_id: {custom_id: n},
                                             open: n}``
 ``POST /_sim/batches``                      ``{"delay_ms": N, "expire_models": [...], "error_rate": x}``
 ==========================================  ====================================================================
@@ -122,7 +122,7 @@ class BatchBook:
         """The counters (the body of ``GET /_sim/batches``)."""
         return {
             "batches_created": dict(self.created),
-            "submissions_per_request_id": dict(self.submissions),
+            "submissions_per_custom_id": dict(self.submissions),
             "open": sum(1 for b in self.batches.values() if b.results is None),
         }
 

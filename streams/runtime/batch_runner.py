@@ -59,12 +59,12 @@ class BatchSource:
 
     runner: BatchRunner
     job_key: str
-    request_id: str
+    member: str
     message: _Origin = field(default_factory=_Origin)
 
     def ack(self) -> None:
         """The member's settlement is on the broker."""
-        self.runner.delivered(self.job_key, self.request_id)
+        self.runner.delivered(self.job_key, self.member)
 
 
 class BatchRunner:
@@ -195,7 +195,7 @@ class BatchRunner:
         now_ms = int(time.time() * 1000)
         for entry in pending:
             item = results.get(entry.custom_id) or ItemResult(entry.custom_id, failure="errored", detail="no result")
-            job_ = batch_lane.job_from(entry, job.key, BatchSource(self, job.key, entry.request_id))
+            job_ = batch_lane.job_from(entry, job.key, BatchSource(self, job.key, entry.member))
             if item.completion is not None:
                 await self._remember(entry, job_, item.completion)
                 stage = "after_complete"
@@ -203,7 +203,7 @@ class BatchRunner:
             else:
                 job_ = batch_lane.after_failure(job_, item, self._all_settings, now_ms)
                 stage = "after_complete" if job_.finished else "complete"
-            self._handed[(job.key, entry.request_id)] = time.monotonic()
+            self._handed[(job.key, entry.member)] = time.monotonic()
             await self._deliver(stage, job_)
 
     @staticmethod
@@ -211,7 +211,8 @@ class BatchRunner:
         return {entry.custom_id: batch_lane.call_of(entry) for entry in entries}
 
     async def _remember(self, entry: BatchEntry, job: Job, completion: Completion) -> None:
-        """Store the answer by request id first: a replayed admit event or a duplicate publish never calls again."""
+        """Store the answer under the request's completion key first: a replayed admit event or a duplicate
+        publish never calls again."""
         if self._completions is None or job.route is None:
             return
         link = job.route.primary
@@ -222,21 +223,21 @@ class BatchRunner:
             cache_write_tokens=completion.cache_write_tokens, reasoning_tokens=completion.reasoning_tokens,
         )  # fmt: skip
         try:
-            await self._completions.put(entry.request_id, stored)
+            await self._completions.put(entry.member, stored)
         except (RedisError, OSError) as exc:
             log.warning("could not store the batch answer of %s: %s", entry.request_id, exc)
 
-    def delivered(self, job_key: str, request_id: str) -> None:
+    def delivered(self, job_key: str, member: str) -> None:
         """Mark a member delivered (called when its settlement is on the broker)."""
 
         async def mark() -> None:
             try:
-                if await self._store.mark_delivered(job_key, request_id):
+                if await self._store.mark_delivered(job_key, member):
                     log.info("batch job %s: every request answered, closed", job_key)
             except (RedisError, OSError) as exc:  # handed out again later: a duplicate answer, never a lost one
-                log.warning("could not mark %s delivered in batch job %s: %s", request_id, job_key, exc)
+                log.warning("could not mark %s delivered in batch job %s: %s", member, job_key, exc)
             finally:
-                self._handed.pop((job_key, request_id), None)
+                self._handed.pop((job_key, member), None)
 
         task = asyncio.ensure_future(mark())
         self._tasks.add(task)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import orjson
 
+from gateway.request_keys import request_key
 from schemas.internal import Reservation
 from schemas.result import ErrorInfo
 
@@ -88,5 +89,6 @@ def load_record(value: bytes) -> RequestRecord:
 
 
 def record_key(tenant: str, request_id: str) -> str:
-    """The table key of a request: tenant first, so it lives in the tenant's partition."""
-    return f"{tenant}|{request_id}"
+    """The table key of a request: :func:`gateway.request_keys.request_key` (tenant first, so it lives in the
+    tenant's partition)."""
+    return request_key(tenant, request_id)

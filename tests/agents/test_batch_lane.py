@@ -78,7 +78,12 @@ def test_the_reservation_is_priced_at_the_batch_rate() -> None:
 def test_an_entry_keeps_the_call_and_rebuilds_the_same_job() -> None:
     job = routed(system="be brief", max_tokens=99, stop=["\n\n"])
     entry = batch_lane.entry_for(job, SETTINGS, NOW)
-    assert (entry.provider, entry.model, entry.custom_id) == ("openai", "gpt-4o-mini", job.request.id)
+    assert (entry.provider, entry.model, entry.member) == (
+        "openai",
+        "gpt-4o-mini",
+        f"{job.request.tenant}|{job.request.id}",
+    )
+    assert entry.custom_id == custom_id_for(entry.member)
     call = batch_lane.call_of(entry)
     assert (call.model, call.system, call.max_tokens, call.stop) == ("gpt-4o-mini", "be brief", 99, ("\n\n",))
     back = batch_lane.job_from(entry, "sgb_7", source="src")

@@ -122,9 +122,8 @@ async def test_two_tenants_that_pick_the_same_id_each_get_their_own_answer(
     """Request ids are the clients' choice: the store is scoped by tenant, so one tenant's stored answer is never
     served to another tenant that happened to use the same id."""
     request, route = routed("Echo this. #sim:echo")
-    theirs = request.model_copy(
-        update={"tenant": "globex", "messages": [ChatMessage(role="user", content="Something else entirely. #sim:echo")]}
-    )
+    other = [ChatMessage(role="user", content="Something else entirely. #sim:echo")]
+    theirs = request.model_copy(update={"tenant": "globex", "messages": other})
     first = await completer_for(providers, store).complete(request, route, deadline=deadline())
     second = await completer_for(providers, store).complete(theirs, route, deadline=deadline())
     assert sim.stats.calls_for(request.id) == 2

@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from gateway.batch.records import JobRecord
+from gateway.batch.records import JobRecord, custom_id_for
 from gateway.batch.store import BatchStore
 from gateway.pricing import cost_usd, price_of
+from gateway.request_keys import request_key
 from gateway.token_counts import TokenCounts
 from streams.cli.batches_cli import open_batches
 from streams.devtools.dev import DevStack
@@ -158,7 +159,8 @@ async def test_mixed_stream_survives_sigkills_in_collection_and_polling(stack: D
         assert answer["cost_usd"] < _batch_cost(stack, answer, "interactive")
     assert {model: len(keys) for model, keys in by_model.items()} == {"gpt-4o-mini": 1, "claude-3-5-haiku": 1}
     counts = _sim(stack, "/_sim/batches")
-    assert {d["id"]: counts["submissions_per_request_id"].get(d["id"]) for d in batch} == {d["id"]: 1 for d in batch}
+    submitted = counts["submissions_per_custom_id"]
+    assert {d["id"]: submitted.get(_custom_id(d)) for d in batch} == {d["id"]: 1 for d in batch}
     assert counts["batches_created"] == {"gpt-4o-mini": 1, "claude-3-5-haiku-latest": 1}
     calls = simulator_stats(stack)["calls_per_request_id"]
     assert all(calls.get(d["id"]) == 1 for d in interactive)
@@ -169,6 +171,11 @@ async def test_mixed_stream_survives_sigkills_in_collection_and_polling(stack: D
     assert all(saved[d["id"]]["lane"] == "batch" and saved[d["id"]]["lane_saved_usd"] > 0 for d in batch)
     assert await _until(lambda: _no_open_jobs(store), "the jobs to close")
     await client.aclose()
+
+
+def _custom_id(doc: dict[str, Any]) -> str:
+    """The custom_id a batch request is submitted under (its tenant and id)."""
+    return custom_id_for(request_key(doc["tenant"], doc["id"]))
 
 
 async def _no_open_jobs(store: BatchStore) -> bool:
@@ -199,7 +206,7 @@ async def test_expired_job_falls_back_when_the_deadline_allows(stack: DevStack) 
         assert answer["status"] == "error" and answer["error"]["code"] == "batch_failed"
         assert answer["cost_usd"] == 0
     counts = _sim(stack, "/_sim/batches")
-    assert all(counts["submissions_per_request_id"][d["id"]] == 1 for d in [*patient, *hurried])
-    assert hit["id"] not in counts["submissions_per_request_id"]
+    assert all(counts["submissions_per_custom_id"][_custom_id(d)] == 1 for d in [*patient, *hurried])
+    assert _custom_id(hit) not in counts["submissions_per_custom_id"]
     calls = simulator_stats(stack)["calls_per_request_id"]
     assert all(calls.get(d["id"]) == 1 for d in patient) and not any(d["id"] in calls for d in hurried)
