@@ -172,26 +172,18 @@ def test_an_acked_message_left_in_the_unacked_set_does_not_stall_commits() -> No
     assert consumer.commit(safe_new_offset) == 4
 
 
-def test_gaps_count_as_acked_up_to_the_first_unacked_event() -> None:
+def test_a_gap_faust_records_is_never_counted_as_acked() -> None:
+    # Faust marks 2..4 as "never delivered" (as it did, wrongly, after a rebalance's seek): events there may still
+    # be unprocessed, so the commit stops before them and the gap is forgotten.
     consumer = FakeConsumer()
     m = consumer.deliver(PART, 0, 1)
     consumer.skip(PART, 2, 5)
     m.update(consumer.deliver(PART, 5, 6))
-    consumer.ack(m[0], m[1], m[6])
-    assert consumer.commit(safe_new_offset) == 5  # 2..4 were never delivered; 5 is still in flight
-    assert not consumer._gap[PART].overlaps(2, 5)  # the filled gap is chopped off
-    assert consumer._acked[PART] == [6]
-    consumer.ack(m[5])
-    assert consumer.commit(safe_new_offset) == 7
-
-
-def test_a_gap_right_after_the_first_event_is_filled_on_the_first_commit() -> None:
-    consumer = FakeConsumer()
-    m = consumer.deliver(PART, 0)
-    consumer.skip(PART, 1, 3)
-    m.update(consumer.deliver(PART, 3))
-    consumer.ack(m[0], m[3])
-    assert consumer.commit(safe_new_offset) == 4
+    consumer.ack(m[0], m[1], m[5], m[6])
+    assert consumer.commit(safe_new_offset) == 2
+    assert not consumer._gap[PART]
+    assert consumer._acked[PART] == [5, 6]
+    assert consumer.commit(safe_new_offset) is None  # 2 is not acked: nothing past it is committed
 
 
 def test_unacked_events_of_another_partition_do_not_clamp() -> None:
