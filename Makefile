@@ -5,6 +5,8 @@
 #   make test    the full test suite against a real broker and Redis; .ci/run runs exactly this
 #   make lint    ruff + mypy --strict + import-linter (the layer rules)
 #   make bench   the throughput/latency benchmark
+#   make bench-peers  streamgate and the LiteLLM proxy side by side (optional: installs a pinned LiteLLM in its
+#                own venv, .streamgate/peers/litellm, from hashed requirements; BENCH_PEERS_ARGS e.g. --rates 100,200)
 #
 # PYTEST_ARGS passes extra pytest arguments, e.g. `make test PYTEST_ARGS='-k broker -x'`.
 
@@ -12,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap demo test lint bench chaos clean
+.PHONY: bootstrap demo test lint bench bench-peers chaos clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -32,6 +34,17 @@ lint: bootstrap  # ruff, mypy --strict and the layer contracts (import-linter); 
 
 bench: bootstrap
 	$(BIN)/streamgate bench
+
+PEER_VENV := .streamgate/peers/litellm
+BENCH_PEERS_ARGS ?=
+
+$(PEER_VENV)/bin/litellm: bench/litellm-requirements.txt
+	rm -rf $(PEER_VENV) && python3.11 -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet --require-hashes --no-deps -r bench/litellm-requirements.txt
+	touch $@
+
+bench-peers: bootstrap $(PEER_VENV)/bin/litellm
+	$(BIN)/streamgate bench --peers $(BENCH_PEERS_ARGS)
 
 clean:
 	rm -rf $(VENV) .streamgate .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,7 @@ class BenchCommand:
             help="only measure worker CPU per request (cache misses, then hits) at --rate for --seconds each",
         )
         parser.add_argument("--rate", type=float, default=200.0, help="offered req/s of --cpu")
-        parser.add_argument("--seconds", type=float, default=20.0, help="seconds per --cpu run")
+        parser.add_argument("--seconds", type=float, default=20.0, help="seconds per --cpu run (or --peers rate)")
         parser.add_argument(
             "--ttft",
             action="store_true",
@@ -34,6 +34,14 @@ class BenchCommand:
         parser.add_argument("--concurrency", type=int, default=1, help="--ttft requests in flight at once")
         parser.add_argument("--provider-ms", type=float, default=300.0, help="--ttft: simulator time to first byte")
         parser.add_argument("--delta-ms", type=float, default=40.0, help="--ttft: simulator pause between deltas")
+        parser.add_argument(
+            "--peers",
+            action="store_true",
+            help="streamgate and the LiteLLM proxy side by side at --rates (install it with `make bench-peers`)",
+        )
+        parser.add_argument(
+            "--rates", default="100,200,300", help="comma-separated offered req/s of --peers (default 100,200,300)"
+        )
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         """Start the stacks, run the scenarios, print the report."""
@@ -51,6 +59,11 @@ class BenchCommand:
             from bench.cpu import run_cpu
 
             return run_cpu(settings, rate=args.rate, seconds=args.seconds, config_file=getattr(args, "config", None))
+        if args.peers:
+            from bench.peers import run_peers
+
+            rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
+            return run_peers(settings, rates=rates, seconds=args.seconds, config_file=getattr(args, "config", None))
         from bench.runner import run_bench  # heavy: only when the command runs
 
         return run_bench(settings, quick=args.quick, json_path=args.json)
