@@ -2,7 +2,9 @@
 
 Corrections (one module each), installed together by :func:`install`:
 
-- :mod:`~streams.faust_patches.commit_offsets`: never commit past an unfinished event (upstream issue #606).
+- :mod:`~streams.faust_patches.commit_offsets`: never commit past an unfinished event (upstream issue #606), nor
+  before a partition's head (:mod:`~streams.faust_patches.partition_heads`, which also seeks back over events the
+  consumer dropped after a rebalance's seek).
 - :mod:`~streams.faust_patches.fetch_wait`: the worker consumer's fetch wait from settings, not a hard-coded 1.5 s.
 - :mod:`~streams.faust_patches.end_offsets`: recover tables to the true end of their changelog.
 - :mod:`~streams.faust_patches.changelog_barrier`: no offset commit or partition hand-over ahead of table writes.

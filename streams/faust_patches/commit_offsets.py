@@ -4,7 +4,8 @@
 its head-gap check (``min(acked) - committed > 1``) is off by one and is skipped when nothing has been committed
 yet, so with more than one event in flight per partition it can commit past an event that is still being
 processed; after a crash that event is never seen again (fix proposed upstream in PR #707, unreleased). Our
-replacement never commits at or beyond the smallest offset delivered to a stream and not yet acked.
+replacement never commits at or beyond the smallest offset delivered to a stream and not yet acked, and never
+before the partition's head is acked (:mod:`~streams.faust_patches.partition_heads`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from faust.transport.consumer import Consumer
 from faust.utils.functional import consecutive_numbers
 
-from streams.faust_patches import patching
+from streams.faust_patches import partition_heads, patching
 
 
 def safe_new_offset(self: Any, tp: Any) -> int | None:
@@ -34,10 +35,16 @@ def safe_new_offset(self: Any, tp: Any) -> int | None:
     # compacted or transactional, so a real gap cannot occur on them: gaps are dropped, never counted as acked.
     self._gap.pop(tp, None)
     acked.sort()
-    committed: int | None = self._committed_offset[tp]
-    if committed is not None and acked[0] > committed:
-        # The event at the committed position (the next one to read) has not been acked yet.
+    start = partition_heads.head(self, tp)
+    if start is None:
+        # Nothing committed and the partition's first offset unknown: committing now could pass its head.
         return None
+    if acked[0] > start:
+        # The event at the head (the next one to read) has not been acked yet: in flight, or dropped by the
+        # consumer after a seek, which partition_heads repairs by seeking back.
+        partition_heads.watch_hole(self, tp, start, acked[0])
+        return None
+    partition_heads.clear_hole(self, tp)
     # Faust's ack() leaves some acked messages in _unacked_messages (a copy below the committed offset, or a
     # duplicate of an offset already acked); they are finished and must not hold the commit back.
     floor = min((m.offset for m in self._unacked_messages if m.tp == tp and not m.acked), default=None)
@@ -62,5 +69,7 @@ def install(*, upstream_logic: bool = False) -> None:
     show the event loss this correction prevents."""
     if upstream_logic:
         patching.restore(Consumer, "_new_offset")
+        partition_heads.uninstall()
     else:
         patching.replace(Consumer, "_new_offset", _safe)
+        partition_heads.install()

@@ -107,6 +107,27 @@ SHAPES: tuple[Shape, ...] = (
         "is it still the one place offsets are committed, returning a bool?",
     ),
     Shape(
+        "faust.transport.consumer:Consumer.perform_seek",
+        "0e8c130ff4b0afd82c0be9c5fd831316e10febc62c94032833911096e156d7c6",
+        "partition_heads",
+        "replaced",
+        "does it still seek every assigned partition and leave a never-committed one's _committed_offset None?",
+    ),
+    Shape(
+        "faust.transport.consumer:Consumer._drain_messages",
+        "44a2500309e83c630493f6828af50166ec8d96a0b3e4fb2bab735f704ae93417",
+        "partition_heads",
+        "relied on",
+        "can a message fetched before a seek still move the read offset past the re-fetched ones (then dropped)?",
+    ),
+    Shape(
+        "faust.transport.consumer:Consumer.seek",
+        "b86a9fe05f956b30cf299c787b6787c6e0349cbf1ae556f2456a1e97b15dbb22",
+        "partition_heads",
+        "relied on",
+        "does seeking a partition still re-deliver from that offset (read offset reset with it)?",
+    ),
+    Shape(
         "faust.channels:Channel.queue",
         "549dd774f3e314a7194253bac92254c17e8095ce09f9ab44110e657a8f1e4418",
         "channels",

@@ -3,6 +3,8 @@ contrast (faust-streaming issue #606), and how :func:`commit_offsets.install` in
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +13,7 @@ from faust.transport.consumer import Consumer
 from faust.types import TP
 from intervaltree import IntervalTree  # type: ignore[import-untyped]
 
-from streams.faust_patches import commit_offsets, patching
+from streams.faust_patches import commit_offsets, partition_heads, patching
 from streams.faust_patches.commit_offsets import safe_new_offset
 
 NewOffset = Callable[[Any, TP], "int | None"]
@@ -37,6 +39,13 @@ class FakeConsumer:
         self._gap: defaultdict[TP, IntervalTree] = defaultdict(IntervalTree)
         self._committed_offset: defaultdict[TP, int | None] = defaultdict(lambda: None)
         self._unacked_messages: set[FakeMessage] = set()
+        # What partition_heads records at the seek after an assignment: these partitions start at offset 0.
+        self._sg_heads: dict[TP, int] = {PART: 0, OTHER: 0}
+        self.seeks: list[tuple[TP, int]] = []
+
+    async def seek(self, tp: TP, offset: int) -> None:
+        """``Consumer.seek``: remembered, so a test sees the partition sought back."""
+        self.seeks.append((tp, offset))
 
     def deliver(self, tp: TP, *offsets: int) -> dict[int, FakeMessage]:
         """``Consumer.track_message`` for each offset."""
@@ -188,10 +197,77 @@ def test_a_gap_faust_records_is_never_counted_as_acked() -> None:
 
 def test_unacked_events_of_another_partition_do_not_clamp() -> None:
     consumer = FakeConsumer()
+    consumer._sg_heads[PART] = 5  # its earlier offsets are gone (retention): the partition starts at 5
     consumer.deliver(OTHER, 0)
     consumer.ack(*consumer.deliver(PART, 5, 6).values())
     assert consumer.commit(safe_new_offset) == 7
     assert consumer.commit(safe_new_offset, OTHER) is None
+
+
+# --- the partition's head (partition_heads) ---------------------------------------------------------------------
+
+
+def test_a_never_committed_partition_with_no_known_head_is_not_committed() -> None:
+    consumer = FakeConsumer()
+    del consumer._sg_heads[PART]
+    consumer.ack(*consumer.deliver(PART, 0, 1).values())
+    assert consumer.commit(safe_new_offset) is None
+    consumer._sg_heads[PART] = 0  # the seek after the next assignment records it
+    assert consumer.commit(safe_new_offset) == 2
+
+
+async def test_events_the_consumer_dropped_after_a_seek_are_never_committed_past_and_are_sought_back() -> None:
+    # The chaos suite's lost results: nothing committed yet, a message fetched before the rebalance's seek (13)
+    # moved Faust's read offset, and the re-fetched 0..12 were dropped as "already read". Upstream's logic and the
+    # old rule committed 15, losing them; now the commit waits at the head and, once no delivered event below 13
+    # is still being processed, the partition is sought back so they are delivered again.
+    consumer = FakeConsumer()
+    later = consumer.deliver(PART, 13, 14)
+    consumer.ack(*later.values())
+    assert consumer.commit(upstream_new_offset()) == 15  # the loss, for contrast
+    consumer = FakeConsumer()
+    consumer.ack(*consumer.deliver(PART, 13, 14).values())
+    assert partition_heads.head(consumer, PART) == 0
+    assert consumer.commit(safe_new_offset) is None
+    assert consumer.seeks == []  # a hole must last HOLE_GRACE_S before anything is done
+    assert partition_heads.watch_hole(consumer, PART, 0, 13, now=time.monotonic() + partition_heads.HOLE_GRACE_S)
+    await asyncio.sleep(0)
+    assert consumer.seeks == [(PART, 0)]
+    again = consumer.deliver(PART, *range(13))  # re-delivered from the head after the seek
+    consumer.ack(*again.values())
+    assert consumer.commit(safe_new_offset) == 15
+
+
+def test_an_event_in_flight_below_the_acked_ones_is_no_hole() -> None:
+    consumer = FakeConsumer()
+    consumer._committed_offset[PART] = 10
+    m = consumer.deliver(PART, 10, 11)
+    consumer.ack(m[11])
+    late = time.monotonic() + 10 * partition_heads.HOLE_GRACE_S
+    assert consumer.commit(safe_new_offset) is None
+    assert not partition_heads.watch_hole(consumer, PART, 10, 11, now=late)  # 10 is being processed: no seek
+    assert consumer.seeks == []
+
+
+async def test_the_seek_after_an_assignment_records_the_heads_of_never_committed_partitions() -> None:
+    seen: list[str] = []
+
+    async def upstream_seek(self: Any) -> None:
+        seen.append("sought")
+
+    class Assigned(FakeConsumer):
+        def assignment(self) -> set[TP]:
+            return {PART, OTHER}
+
+        async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
+            return {tp: 40 for tp in tps}
+
+    consumer = Assigned()
+    consumer.__dict__.pop("_sg_heads")
+    consumer._committed_offset[OTHER] = 7  # committed: its head is the committed offset, no lookup
+    await partition_heads._recording_heads(upstream_seek)(consumer)
+    assert seen == ["sought"] and consumer._sg_heads == {PART: 40}
+    assert partition_heads.head(consumer, PART) == 40 and partition_heads.head(consumer, OTHER) == 7
 
 
 # --- installing it ---------------------------------------------------------------------------------------------

@@ -41,9 +41,11 @@ def test_every_recorded_shape_matches_the_installed_libraries() -> None:
         "changelog_barrier",
         "channels",
         "event_context",
+        "partition_heads",
     }
     assert set(REPLACED) == {
         (Consumer, "_new_offset"),
+        (Consumer, "perform_seek"),
         (Consumer, "_commit_offsets"),
         (AIOKafkaConsumerThread, "_create_worker_consumer"),
         (AIOKafkaConsumerThread, "_highwaters"),
@@ -65,6 +67,7 @@ def test_upstream_commit_logic_restores_faust_s_commit_and_drops_the_barrier(tmp
     faust_patches.install(app, settings)
     faust_patches.install(app, settings.model_copy(update={"upstream_commit_logic": True}))
     assert not patching.installed(Consumer, "_new_offset")
+    assert not patching.installed(Consumer, "perform_seek")
     assert not patching.installed(Consumer, "_commit_offsets")
     assert not patching.installed(Collection, "send_changelog")
     assert patching.installed(AIOKafkaConsumerThread, "_create_worker_consumer")
