@@ -28,7 +28,10 @@ async def test_a_repeat_is_answered_fresh_and_concurrent_duplicates_still_coales
 ) -> None:
     stack = stack_without_redis
     assert stack.settings.redis_url.startswith("redis://127.0.0.1:")
-    text = f"cache me if you can {time.time_ns()}"
+    # Words the injection classifier reads as plainly benign, whatever the number becomes: a number that happens
+    # to look like a card is redacted to a placeholder and dropped before scoring ("cache me if you can" alone
+    # scored as an attack, a known false positive on short texts).
+    text = f"How many days are in a leap year? {time.time_ns()}"
     first = request(text, cache={"mode": "default", "ttl_s": 60})
     await publish(stack, [first])
     a = (await results_for(stack, [first["id"]]))[first["id"]][0]
