@@ -135,7 +135,9 @@ def test_the_openai_sdk_completes_and_streams_with_usage(door: Door) -> None:
     )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text and chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
-    long = " ".join(f"word{i}" for i in range(60))  # echoed: long enough for several chunks past the PII window
+    # Echoed: long enough for several chunks past the PII window, in words the injection guard reads as benign
+    # ("word0 word1 ... word59" scored as an attack once digits were folded in its features).
+    long = " ".join(["The quick brown fox jumps over the lazy dog."] * 7)
     relayed = client.chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": f"{long} #sim:echo"}], stream=True
     )
