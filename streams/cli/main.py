@@ -140,13 +140,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     found = plugins.discover().get(command)  # also before them: `serve` and `keys` need neither
     if found is not None:
         return found.run(args, settings)
-    import streams.cli.commands as commands
-
-    if command == "worker":
-        from streams.runtime.worker import run_worker
-
-        run_worker(settings, loglevel=args.loglevel)
-        return 0
+    # The simulator and the worker before them too: `streams.cli.commands` loads the dev stack, both provider SDKs
+    # and the semantic cache's NLP (spaCy); that took 21 s on a loaded box, past the dev stack's 20 s wait for the
+    # simulator's port (the chaos suite failed on it), and it lengthened every worker restart.
     if command == "simulate":
         from gateway.event_loop import install_event_loop
         from gateway.simulator.config import SimulatorConfig
@@ -157,6 +153,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         install_event_loop(settings.event_loop)
         run(args.host or sim.host, args.port or sim.port, SimulatorConfig.from_settings(sim, **overrides))
         return 0
+    if command == "worker":
+        from streams.runtime.worker import run_worker
+
+        run_worker(settings, loglevel=args.loglevel)
+        return 0
+    import streams.cli.commands as commands
+
     if command == "dev":
         return commands.dev(settings, args.config, workers=args.workers, state_file=DEV_STATE)
     if command == "send":

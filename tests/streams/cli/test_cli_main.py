@@ -170,3 +170,28 @@ def test_batches_lists_collecting_groups_and_open_jobs_as_a_table() -> None:
     assert lines[0].split() == ["job", "provider", "model", "size", "age_s", "state", "done", "batch_id"]
     assert lines[1].split() == ["-", "openai", "gpt-4o-mini", "3", "1.5", "collecting", "0", "-"]
     assert lines[2].split()[0] == "sgb_1" and render([]) == "no open batch jobs"
+
+
+_PROBE = """
+import sys
+import types
+import gateway.simulator.server as server
+server.run = lambda *args, **kwargs: None
+# the worker module itself takes seconds to import: stand in for it, only its entry point is looked up
+sys.modules["streams.runtime.worker"] = types.SimpleNamespace(run_worker=lambda *args, **kwargs: None)
+from streams.cli.main import main
+sys.modules.pop("streams.cli.commands", None)
+assert main([sys.argv[1]]) == 0
+print("streams.cli.commands" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("command", ["simulate", "worker"])
+def test_the_simulator_and_the_worker_start_without_loading_the_other_commands(command: str) -> None:
+    """``streams.cli.commands`` loads the dev stack, both SDKs and spaCy (21 s on a loaded box, past the dev
+    stack's 20 s wait for the simulator): the simulator and the worker must not wait for it."""
+    probe = subprocess.run(
+        [sys.executable, "-c", _PROBE, command], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "False"
