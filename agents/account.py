@@ -73,27 +73,38 @@ def counts_of(settlement: Settlement, settings: Settings) -> TokenCounts:
 
 
 def charge_of(settlement: Settlement, settings: Settings) -> Charge:
-    """Tokens and cost of a settlement: every token kind at its own rate; cache hits cost nothing (and save what
-    the answer cost); a model without a price costs ``None`` and is charged to budgets at the configured rate.
+    """Tokens and cost of a settlement: every token kind at its own rate, whenever a provider answered (an error
+    raised after the answer included); cache hits cost nothing (and save what the answer cost); a model without a
+    price costs ``None`` and is charged to budgets at the configured rate.
     A cascade costs the sum of its steps (each priced by :func:`agents.cascade.step_cost`)."""
     if settlement.cascade and not settlement.cached:
         # Every step was paid for, each on its own model, even when no step's answer passed in the end.
         usd = round(sum(step.cost_usd for step in settlement.cascade), 10)
         return Charge(TokenCounts.of(settlement), usd, usd)
-    if settlement.status != "ok" or settlement.output is None or settlement.model is None:
+    model = settlement.model
+    if model is None or not _paid(settlement):
         return NO_CHARGE
     counts = counts_of(settlement, settings)
-    spec = settings.models.get(settlement.model)
+    spec = settings.models.get(model)
     price = price_of(spec, settlement.lane) if spec is not None else None
     source = price.source if price is not None else None
     if settlement.cached:
         saved = cost_usd(price, counts) if price is not None else 0.0
         return Charge(counts, 0.0, 0.0, saved_usd=saved, price_source=source)
     if price is None:
-        _warn_unpriced(settlement.model)
+        _warn_unpriced(model)
         return Charge(counts, None, flat_usd(counts.total, settings.pricing.unknown_usd_per_mtok))
     usd = cost_usd(price, counts)
     return Charge(counts, usd, usd, price_source=source, lane_saved_usd=_lane_saving(spec, counts, usd, settlement))
+
+
+def _paid(settlement: Settlement) -> bool:
+    """Whether a provider answered this request (given it names a model), and so was paid: every ``ok`` answer,
+    and an ``error`` raised after the answer arrived (``output_invalid`` after the schema retry, an output guard's
+    block): its tokens were billed, so they are charged like any other and the usage event says what was paid."""
+    if settlement.status == "ok" or settlement.cached:
+        return settlement.status == "ok" and settlement.output is not None
+    return settlement.status == "error" and bool(settlement.input_tokens or settlement.output_tokens)
 
 
 def _lane_saving(spec: ModelSpec | None, counts: TokenCounts, usd: float, settlement: Settlement) -> float:

@@ -5,7 +5,7 @@ A request asks for the lane with ``lane = "batch"``; it takes it when the lane i
 cascade escalates answer by answer: interactive), it is not streamed, its primary model's provider has a batch API,
 its deadline is at least ``batch.min_deadline_s`` away, and nothing about it must stay in the worker (``pii_restore``
 values). It then
-passes every stage as usual (guards, limits at the batch price, the cache) and *parks* at the complete stage: the
+passes every stage as usual (guards, limits, the cache) and *parks* at the complete stage: the
 batch store holds it until its provider/model's job ends. A succeeded answer re-enters the pipeline at validation
 (an invalid one gets the one corrective retry, interactively); a failed or expired one falls back to the
 interactive lane while its deadline allows (``batch.fallback_min_s``), else it is answered ``batch_failed``.
@@ -50,8 +50,11 @@ class ParkedJob(BaseModel):
     guards: list[GuardVerdict] = []
 
 
-def reserved_lane(request: LLMRequest, plan: RoutePlan, settings: Settings) -> Lane:
-    """The lane a request is priced (and reserved) in: ``batch`` when it asks for it and its route can take it."""
+def first_lane(request: LLMRequest, plan: RoutePlan, settings: Settings) -> Lane:
+    """The lane a request is first served in: ``batch`` when it asks for it and its route can take it.
+
+    Not the lane it is reserved in: a batch that fails or expires hands its requests back to the interactive lane,
+    so the reservation is always priced interactively (:func:`agents.reserve.plan_estimate`)."""
     if request.lane != "batch" or not settings.batch.enabled or plan.is_cascade or request.stream:
         return "interactive"  # a streamed request wants its chunks now: a batch answers all at once
     return "batch" if plan.first.primary.provider in BATCH_PROVIDERS else "interactive"
@@ -63,7 +66,7 @@ def should_park(job: Job, settings: Settings, now_ms: int) -> bool:
         return False
     if job.batch_job_id is not None:  # back from a batch job that failed it: the interactive lane serves it
         return False
-    if reserved_lane(job.request, job.plan, settings) != "batch":
+    if first_lane(job.request, job.plan, settings) != "batch":
         return False
     deadline = job.request.deadline_ms
     return deadline is None or deadline - now_ms >= settings.batch.min_deadline_s * 1000

@@ -39,14 +39,21 @@ def check_output(text: str, schema: dict[str, Any]) -> tuple[Any, str | None]:
     return parsed, None
 
 
+MAX_REASON_CHARS = 400
+_CORRECTION = "Your previous answer was rejected: {why}. Answer again with only JSON that satisfies the schema."
+# What the corrective user turn can hold besides the reason, for the reservation (agents.reserve).
+CORRECTION_MAX_CHARS = len(_CORRECTION) + MAX_REASON_CHARS
+
+
 def corrective_turn(previous_output: str, why: str) -> tuple[ChatMessage, ChatMessage]:
-    """The two messages appended for the one retry: the bad answer and what was wrong with it."""
+    """The two messages appended for the one retry: the bad answer and what was wrong with it.
+
+    The reason is cut to ``MAX_REASON_CHARS`` (a schema error can quote the whole answer), so the retry's prompt
+    has a bound the reservation can price before the first call is made."""
+    reason = why if len(why) <= MAX_REASON_CHARS else why[: MAX_REASON_CHARS - 3] + "..."
     return (
         ChatMessage(role="assistant", content=previous_output),
-        ChatMessage(
-            role="user",
-            content=f"Your previous answer was rejected: {why}. Answer again with only JSON that satisfies the schema.",
-        ),
+        ChatMessage(role="user", content=_CORRECTION.format(why=reason)),
     )
 
 

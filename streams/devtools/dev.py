@@ -94,7 +94,7 @@ class DevStack:
                 args = ["simulate", "--port", str(port), "--latency-ms", str(self.simulator_latency_ms)]
                 self._spawn("simulator", args)
                 self.simulator_url = f"http://127.0.0.1:{port}"
-                _wait_port(port, timeout_s=20)
+                _wait_port(port, self._procs["simulator"], timeout_s=90)
         for index in range(self.workers):
             with self._step(f"starting worker-{index}"):
                 self.start_worker(index)
@@ -274,9 +274,15 @@ def _is_ready(url: str) -> bool:
         return False
 
 
-def _wait_port(port: int, timeout_s: float) -> None:
+def _wait_port(port: int, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """Wait until something listens on ``port``; fail at once if ``process`` (the one that should) exits.
+
+    The timeout is generous because an import-heavy process starts slowly on a loaded machine; a dead one is not
+    waited for."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the process that should listen on port {port} exited with {process.returncode}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return

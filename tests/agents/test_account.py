@@ -71,14 +71,30 @@ def test_the_usage_event_of_a_hit_carries_its_kind_and_saving() -> None:
     [
         {"status": "error", "error": ErrorInfo(code=ErrorCode.ALL_PROVIDERS_FAILED, message="x"), "output": None},
         {"status": "rejected", "error": ErrorInfo(code=ErrorCode.RATE_LIMITED, message="x"), "output": None},
-        {"status": "error", "error": ErrorInfo(code=ErrorCode.OUTPUT_INVALID, message="x")},  # output kept
         {"output": None},
         {"model": None},
+        {"status": "error", "error": ErrorInfo(code=ErrorCode.OUTPUT_INVALID, message="x"), "cached": True},
     ],
-    ids=["error", "rejected", "output-invalid", "no-output", "no-model"],
+    ids=["error", "rejected", "no-output", "no-model", "cached-invalid"],
 )
-def test_a_request_without_an_answer_costs_nothing(fields: dict[str, Any]) -> None:
-    assert charge_of(make_settlement(input_tokens=100, output_tokens=50, **fields), SETTINGS) == NO_CHARGE
+def test_a_request_without_a_paid_answer_costs_nothing(fields: dict[str, Any]) -> None:
+    tokens = {} if fields.get("status") == "error" and not fields.get("cached") else {"input_tokens": 100}
+    assert charge_of(make_settlement(output_tokens=None, **tokens, **fields), SETTINGS) == NO_CHARGE
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ErrorInfo(code=ErrorCode.OUTPUT_INVALID, message="after one retry: output is not JSON"),
+        ErrorInfo(code=ErrorCode.GUARDRAIL_BLOCKED, message="the answer holds PII"),
+    ],
+    ids=["output-invalid", "output-guard-block"],
+)
+def test_an_error_raised_after_the_provider_answered_is_charged_what_the_provider_was_paid(error: ErrorInfo) -> None:
+    answered = make_settlement(input_tokens=1_000, output_tokens=400)
+    failed = make_settlement(input_tokens=1_000, output_tokens=400, status="error", error=error, output=None)
+    charge = charge_of(failed, SETTINGS)
+    assert charge.usd is not None and charge.usd > 0 and charge == charge_of(answered, SETTINGS)
 
 
 def test_a_model_without_a_price_costs_null_and_budgets_charge_the_configured_rate() -> None:

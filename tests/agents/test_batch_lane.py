@@ -55,7 +55,7 @@ def test_the_lane_can_be_switched_off() -> None:
     off = load_settings(batch={"enabled": False})
     job = routed()
     assert not batch_lane.should_park(job, off, NOW)
-    assert job.plan is not None and batch_lane.reserved_lane(job.request, job.plan, off) == "interactive"
+    assert job.plan is not None and batch_lane.first_lane(job.request, job.plan, off) == "interactive"
 
 
 def test_a_cascade_goes_interactive() -> None:
@@ -63,16 +63,24 @@ def test_a_cascade_goes_interactive() -> None:
     request = make_request("Extract", lane="batch", task="extract")
     plan = choose_route(request, settings)
     assert isinstance(plan, RoutePlan) and plan.is_cascade
-    assert batch_lane.reserved_lane(request, plan, settings) == "interactive"
+    assert batch_lane.first_lane(request, plan, settings) == "interactive"
 
 
-def test_the_reservation_is_priced_at_the_batch_rate() -> None:
-    batch = routed()
+def test_the_reservation_covers_a_fallback_to_the_interactive_lane_in_full() -> None:
+    batch = routed(max_tokens=500)
     assert batch.plan is not None
-    interactive = make_request("Summarise this", id=batch.request.id)
-    batch_usd = plan_estimate(batch.request, batch.plan, SETTINGS).worst_case_usd
-    full_usd = plan_estimate(interactive, batch.plan, SETTINGS).worst_case_usd
-    assert batch_usd == pytest.approx(full_usd / 2, rel=0.01)  # the dearest link of the chain, at half price
+    interactive = make_request("Summarise this", id=batch.request.id, max_tokens=500)
+    reserved = plan_estimate(batch.request, batch.plan, SETTINGS)
+    assert reserved.worst_case_usd == plan_estimate(interactive, batch.plan, SETTINGS).worst_case_usd
+    # The batch expires and the request is answered interactively, with every token it reserved: charged in full.
+    fallback = make_settlement(
+        batch.request, input_tokens=reserved.input_tokens, output_tokens=500, lane="interactive", batch_job_id="sgb_1"
+    )
+    assert charge_of(fallback, SETTINGS).budget_usd <= reserved.worst_case_usd
+    answered_by_batch = make_settlement(
+        batch.request, input_tokens=reserved.input_tokens, output_tokens=500, lane="batch", batch_job_id="sgb_1"
+    )
+    assert charge_of(answered_by_batch, SETTINGS).budget_usd < reserved.worst_case_usd / 1.9  # the batch price
 
 
 def test_an_entry_keeps_the_call_and_rebuilds_the_same_job() -> None:

@@ -120,6 +120,8 @@ async def test_invalid_output_is_retried_once_with_the_validation_error(stack: D
     assert repaired["attempts"] == 2
     failed = found[impossible["id"]][0]
     assert failed["status"] == "error" and failed["error"]["code"] == ErrorCode.OUTPUT_INVALID
+    # Both calls were answered, so both were paid: the failed request is charged for them like any other.
+    assert failed["cost_usd"] > repaired["cost_usd"] / 4 and failed["usage"]["input_tokens"] > 0
     calls = simulator_stats(stack)["calls_per_request_id"]
     assert calls[fixed["id"]] == 2 and calls[impossible["id"]] == 2  # the call and exactly one retry
 
