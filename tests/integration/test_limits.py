@@ -53,9 +53,9 @@ def statuses(found: dict[str, list[dict[str, Any]]]) -> Counter[str]:
 async def test_budget_holds_under_500_concurrent_requests_and_limits_survive_a_restart(
     kafka_bootstrap: str, redis_url: str, tmp_path: Path
 ) -> None:
-    # Slow calls, so all 500 are screened before the first one settles: a call settling earlier gives back the part
-    # of its worst-case reservation it did not spend, and a later request may then fit (more admitted, never more
-    # spent). The guarantee itself, spend <= budget, is asserted whatever the timing.
+    # Slow calls, so most of the 500 are screened before the first one settles: a call settling earlier gives back
+    # the part of its worst-case reservation it did not spend, and a later request may then fit (more admitted,
+    # never more spent). The guarantee itself, spend <= budget, is asserted whatever the timing.
     text = "spend a little #sim:sleep_ms=6000"
     budget = worst_case_usd(text) * 100.5
     config = write_config(
@@ -83,7 +83,9 @@ window_s = 86400
         counts = statuses({d["id"]: found[d["id"]] for d in alice})
         spent = sum(found[d["id"]][0]["cost_usd"] for d in alice)
         assert 0 < spent <= budget, (spent, budget)
-        assert counts == {"ok": 100, "budget_exhausted": 400}, counts
+        # 100 worst cases fit; more are admitted only when earlier calls settled below their worst case first
+        # (a loaded machine screens slower than the 6 s calls take), and never more is spent.
+        assert counts["ok"] >= 100 and counts["ok"] + counts["budget_exhausted"] == 500, counts
         refused = next(found[d["id"]][0] for d in alice if found[d["id"]][0]["status"] == "rejected")
         assert refused["error"]["limit"] == "user.usd_per_day" and refused["error"]["retry_after_ms"] > 0
         assert refused["cost_usd"] == 0 and refused["attempts"] == 0
