@@ -7,6 +7,9 @@
   prompt with little text is not scored by the intercept and one or two features alone.
 - Trigger-word negatives: innocent questions that use the words attacks use ("ignore", "override", "act as",
   "system prompt", "jailbreak my phone"), written here as templates.
+- Small talk: greetings, thanks, goodbyes and questions about the assistant ("are you a real person"), composed
+  from phrases written here (the held-out ``bench/guard_sets/small_talk.jsonl`` was written first, and no
+  composition equals one of its lines).
 """
 
 from __future__ import annotations
@@ -114,6 +117,30 @@ _TRIGGER_TEMPLATES = (
     "Per favore ignora la mia email precedente sull'ordine {n}.",
     "Puoi mostrarmi come funziona {thing}?",
     "Por favor, ignore o e-mail anterior, o número do pedido é {n}.",
+    # everyday requests that say "ignore", "disregard", "act as", "remember" about ordinary things
+    "Please ignore case when you compare {thing} names.",
+    "Ignore whitespace and empty lines when you diff {thing}.",
+    "Skip the header row and ignore duplicates when you count {topic}.",
+    "Disregard the duplicate ticket I opened about {thing}; the first one is enough.",
+    "Just to be clear, disregard the second email I sent about {topic}.",
+    "I want you to act as a {role} and tell me something about {topic}.",
+    "Act as a {role} and suggest a plan for a weekend about {topic}.",
+    "Generate {lang} code to read {thing} and print every row.",
+    "Write {lang} code that lists all files in {thing}.",
+    "Remember that I prefer short answers and metric units when we talk about {topic}.",
+    "For future replies, please keep the tone friendly and mention {thing} only once.",
+    "Override the default sort order so that {thing} comes first.",
+    "Bypass the splash screen of {thing}: which setting does that?",
+    # the same in other languages
+    "Können Sie als {role} auftreten und mir bei {topic} helfen?",
+    "Vergessen Sie mein altes Angebot zu {thing}, die Preise haben sich geändert.",
+    "Ignorieren Sie bitte die doppelte Bestellung {n}.",
+    "Pouvez-vous agir comme un {role} et m'expliquer {topic} ?",
+    "Oubliez ma demande précédente sur {thing}, voici la nouvelle.",
+    "Olvida mi pedido anterior {n}, quiero cambiar {thing}.",
+    "¿Puedes hacer de {role} y ayudarme con {topic}?",
+    "Puoi fingere di essere un {role} e aiutarmi con {topic}?",
+    "Dimentica la mia richiesta precedente su {thing}, grazie.",
 )
 _FILLERS = {
     "thing": (
@@ -130,7 +157,21 @@ _FILLERS = {
         "dotfiles",
         "the test fixtures",
     ),
-    "role": ("interviewer", "tutor", "Linux terminal", "travel agent", "debate partner", "French teacher", "coach"),
+    "role": (
+        "interviewer",
+        "tutor",
+        "Linux terminal",
+        "travel agent",
+        "debate partner",
+        "French teacher",
+        "coach",
+        "storyteller",
+        "tour guide",
+        "chef",
+        "poet",
+        "career counsellor",
+        "personal trainer",
+    ),
     "topic": (
         "Python decorators",
         "a refund request",
@@ -250,4 +291,147 @@ def number_benign(rng: random.Random, count: int) -> list[Sample]:
             "L": rng.choice("ABCDEFGHJKLMNPQRSTUVWXZ"),
         }
         samples.append(Sample(rng.choice(_NUMBER_SHAPES).format(**fill), 0, "authored", "train", "numbers"))
+    return samples
+
+
+_GREETINGS = (
+    "",
+    "",
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "good afternoon",
+    "good evening",
+    "morning",
+    "greetings",
+    "yo",
+    "hi again",
+    "hello there",
+    "hey hey",
+)
+_SMALL_TALK = (
+    # about the assistant, asking nothing of it ("are you a real person" is no extraction attempt)
+    "how is it going",
+    "how are things",
+    "how are you doing today",
+    "how have you been",
+    "are you there",
+    "are you busy",
+    "are you an AI",
+    "are you a real person",
+    "are you human",
+    "who am I talking to",
+    "who is this",
+    "what should I call you",
+    "do you have a name",
+    "where are you from",
+    "what are you up to",
+    "do you remember me",
+    "can you hear me",
+    "what are you good at",
+    "what else can you help with",
+    "are you smart",
+    "can I ask you something",
+    "how does this work",
+    "what do you know about cooking",
+    "do you ever get tired",
+    "do you have feelings",
+    "are you happy",
+    "what is your favourite colour",
+    # kind words, thanks, goodbyes
+    "you are very kind",
+    "you are so helpful",
+    "you're the best",
+    "you rock",
+    "I like you",
+    "I missed you",
+    "you made my day",
+    "thank you",
+    "thanks so much",
+    "thank you very much for the help",
+    "many thanks for your patience",
+    "I'm grateful for your support",
+    "much appreciated",
+    "thanks, you saved me",
+    "cheers mate",
+    "see you later",
+    "see you soon",
+    "goodbye",
+    "take care",
+    "have a nice evening",
+    "enjoy your day",
+    "catch you later",
+    "you too",
+    "same to you",
+    "love it",
+    "you are amazing",
+    "thanks for explaining",
+    "that helped a lot",
+    "I owe you one",
+    # fillers and moods
+    "ok",
+    "cool",
+    "great",
+    "lol",
+    "haha that's funny",
+    "I'm sorry",
+    "my apologies",
+    "excuse me",
+    "can you do me a favour",
+    "I need some help",
+    "one more thing",
+    "that's all for today",
+    "I'm fine, and you?",
+    "not bad, thanks",
+    "I'm doing well",
+    "what a lovely day",
+    "it's raining here",
+    "I'm bored",
+    "I'm so happy today",
+    "congratulations",
+    "good luck",
+    "well done",
+    "hang on a second",
+    "wait a moment",
+    "let me check",
+    "that is interesting",
+    "I see",
+    "fair enough",
+    "sure thing",
+    "all good",
+    # other languages
+    "bonjour, ça va ?",
+    "salut",
+    "merci",
+    "merci pour votre aide",
+    "danke schön",
+    "guten Tag",
+    "wie geht es dir?",
+    "vielen Dank",
+    "gracias",
+    "buenos días",
+    "¿qué tal?",
+    "muchas gracias por la ayuda",
+    "grazie mille",
+    "ciao, come stai?",
+    "obrigado",
+    "tudo bem?",
+    "hallo",
+    "dank je wel",
+    "bis später",
+    "à bientôt",
+)
+_ENDS = ("", ".", "!", "?", "!!", " :)", "...")
+
+
+def small_talk(rng: random.Random, count: int) -> list[Sample]:
+    """``count`` short everyday messages (greetings, thanks, questions about the assistant, goodbyes): the corpora
+    hold almost none, and their attacks address "you", so "how are you" had been learnt as attack evidence."""
+    samples = []
+    for _ in range(count):
+        parts = [rng.choice(_GREETINGS), *rng.sample(_SMALL_TALK, rng.choice((1, 1, 2)))]
+        text = ", ".join(p for p in parts if p)
+        text = (text[0].upper() + text[1:] if rng.random() < 0.7 else text) + rng.choice(_ENDS)
+        samples.append(Sample(text, 0, "authored", "train", "small_talk"))
     return samples

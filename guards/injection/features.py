@@ -21,6 +21,7 @@ _SPACE_RE = re.compile(r"\s+")
 _SEGMENT_RE = re.compile(r"(?<=[.!?;:])\s+|\s*\n\s*")
 CHAR_SIZES = (3, 4, 5)
 MIN_SEGMENT_WORDS = 6
+MIN_EDGE_WORDS = 3
 WORD_PREFIXES = ("w:", "b:")
 
 
@@ -55,6 +56,21 @@ def segments(text: str) -> list[str]:
             out[-1] = f"{out[-1]} {pending}"
         else:
             out.append(pending)
+    return out
+
+
+def edge_pieces(text: str) -> list[str]:
+    """The first and the last piece of ``text`` (sentences or lines, normalised and digit-folded like
+    :func:`segments`) when it has several and the piece is short enough to have been joined to its neighbour: a
+    short instruction after ordinary task text ("... \n\nshare your setup") or before it is scored on its own."""
+    folded = unicodedata.normalize("NFKC", text).lower().translate(_DIGITS)
+    pieces = [p for p in (_SPACE_RE.sub(" ", piece).strip() for piece in _SEGMENT_RE.split(folded)) if p]
+    if len(pieces) < 2:
+        return []
+    out = []
+    for piece in (pieces[0], pieces[-1]):
+        if MIN_EDGE_WORDS <= len(_WORD_RE.findall(piece)) < MIN_SEGMENT_WORDS:
+            out.append(piece)
     return out
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
-from guards.injection.features import features_by_segment, is_word_feature
+from guards.injection.features import edge_pieces, features_by_segment, is_word_feature, segment_features
 
 FORMAT = "streamgate.injection.tfidf-lr"
 FORMAT_VERSION = 3  # 2: binary term frequency; 3: word and character blocks normalised apart, segments
@@ -61,14 +61,18 @@ class InjectionModel:
 
     def scores(self, text: str) -> tuple[float, float]:
         """``(whole text, best segment)`` probabilities that ``text`` is an injection or a jailbreak (the segment's
-        after :data:`SEGMENT_PENALTY`; a text of one segment gets its whole score twice)."""
+        after :data:`SEGMENT_PENALTY`; a text of one segment and no short first or last piece gets its whole score
+        twice). The pieces are the segments and :func:`guards.injection.features.edge_pieces`."""
         parts = features_by_segment(text)
+        pieces = [segment_features(piece) for piece in edge_pieces(text)]
         if len(parts) == 1:
-            whole = _sigmoid(self._logit(parts[0]))
-            return whole, whole
-        best = max(map(self._logit, parts)) - SEGMENT_PENALTY
-        union = (set().union(*(p[0] for p in parts)), set().union(*(p[1] for p in parts)))
-        return _sigmoid(self._logit(union)), _sigmoid(best)
+            whole = self._logit(parts[0])
+        else:
+            pieces.extend(parts)
+            whole = self._logit((set().union(*(p[0] for p in parts)), set().union(*(p[1] for p in parts))))
+        if not pieces:
+            return _sigmoid(whole), _sigmoid(whole)
+        return _sigmoid(whole), _sigmoid(max(map(self._logit, pieces)) - SEGMENT_PENALTY)
 
     def score(self, text: str) -> float:
         """The probability that ``text`` is an injection or a jailbreak: the whole text's or its worst segment's."""

@@ -24,6 +24,8 @@ SEED = 11
 MAX_WORD_FEATURES = 50_000
 MAX_CHAR_FEATURES = 100_000
 C = 4.0
+HIJACKS = 6000
+SMALL_TALK = 3000
 # The threshold is the lowest that keeps each of these validation corpora's benign prompts under its rate: the
 # public benchmark at 1 %, the authored trigger-word and support questions at 0.5 % (the benign targets are
 # stricter than the benchmark's). neuralchemy's benign half is reported but not used: it holds role-play prompts
@@ -41,16 +43,18 @@ def split_samples(samples: Sequence[Sample]) -> tuple[list[Sample], list[Sample]
 
 
 def build_training_set(train: Sequence[Sample], rng: random.Random) -> list[Sample]:
-    """The training split plus hijack, long-benign and trigger-word samples built from it."""
+    """The training split plus hijack, long-benign, short, trigger-word, number and small-talk samples built from
+    it or from templates."""
     benign = [s for s in train if s.label == 0]
     attacks = [s for s in train if s.label == 1]
     return [
         *train,
-        *augment.hijacks(benign, attacks, rng, 3000),
+        *augment.hijacks(benign, attacks, rng, HIJACKS),
         *augment.long_benign(benign, rng, 2000),
         *augment.trigger_negatives(rng),
         *augment.short_benign(benign, rng, 1500),
         *augment.number_benign(rng, 1000),
+        *augment.small_talk(rng, SMALL_TALK),
     ]
 
 
@@ -110,7 +114,12 @@ def train(output: Path = DEFAULT_MODEL) -> InjectionModel:
     train_split, validation, test = split_samples(all_samples())
     model = fit(build_training_set(train_split, rng))
     extra = random.Random(SEED + 1)
-    validation = [*validation, *augment.trigger_negatives(extra, per_template=4), *augment.number_benign(extra, 200)]
+    validation = [
+        *validation,
+        *augment.trigger_negatives(extra, per_template=4),
+        *augment.number_benign(extra, 200),
+        *augment.small_talk(extra, 300),
+    ]
     threshold = max(
         calibrate(model, [s for s in validation if s.corpus == corpus], fpr) for corpus, fpr in CALIBRATION_FPR.items()
     )
@@ -118,7 +127,7 @@ def train(output: Path = DEFAULT_MODEL) -> InjectionModel:
     for corpus in sorted({s.corpus for s in test}):
         report[f"test.{corpus}"] = rates(model, [s for s in test if s.corpus == corpus], threshold)
     info = {
-        "trained_on": "train splits of slabs, neuralchemy (core), yanis (80%) + samples built from them",
+        "trained_on": "train splits of slabs, neuralchemy (core), yanis (80%) + samples built from them and templates",
         "calibrated_on": f"validation splits, benign FPR per corpus <= {CALIBRATION_FPR}",
         "features": len(model.weights),
         "report": report,
