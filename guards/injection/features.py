@@ -74,11 +74,15 @@ def edge_pieces(text: str) -> list[str]:
     return out
 
 
+def word_feature_list(clean: str) -> list[str]:
+    """The word unigram and bigram features of one normalised segment, in order, repeats included."""
+    words = _WORD_RE.findall(clean)
+    return [f"w:{w}" for w in words] + [f"b:{a} {b}" for a, b in itertools.pairwise(words)]
+
+
 def segment_features(clean: str) -> tuple[set[str], set[str]]:
     """The distinct word and character n-gram features of one normalised segment (presence only)."""
-    words = _WORD_RE.findall(clean)
-    word_features = {f"w:{w}" for w in words}
-    word_features.update([f"b:{a} {b}" for a, b in itertools.pairwise(words)])
+    word_features = set(word_feature_list(clean))
     padded = f" {clean} "
     length = len(padded)
     char_features: set[str] = set()

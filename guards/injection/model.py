@@ -9,7 +9,7 @@ does.
 
 The artefact is gzip-compressed JSON (no pickle): the vocabulary, each feature's idf and weight, the intercept and
 the threshold calibrated on validation data. It is built by ``streamgate guards train`` and committed, so a fresh
-clone scores without training; scoring needs nothing beyond the standard library.
+clone scores without training; scoring needs numpy (:mod:`guards.injection.vectorized`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
-from guards.injection.features import edge_pieces, features_by_segment, is_word_feature, segment_features
+from guards.injection.features import edge_pieces, features_by_segment, is_word_feature, segment_features, segments
+from guards.injection.vectorized import VectorScorer
 
 FORMAT = "streamgate.injection.tfidf-lr"
 FORMAT_VERSION = 3  # 2: binary term frequency; 3: word and character blocks normalised apart, segments
@@ -49,6 +50,7 @@ class InjectionModel:
         for name, (idf, coef) in self.weights.items():
             (words if is_word_feature(name) else chars)[name] = complex(idf * coef, idf * idf)
         object.__setattr__(self, "_blocks", (words, chars))
+        object.__setattr__(self, "_vector", VectorScorer.build(words, chars, self.intercept))
 
     def _logit(self, found: tuple[set[str], set[str]]) -> float:
         # One dict lookup per feature present (unknown ones give None and are filtered out), summed in C.
@@ -62,7 +64,23 @@ class InjectionModel:
     def scores(self, text: str) -> tuple[float, float]:
         """``(whole text, best segment)`` probabilities that ``text`` is an injection or a jailbreak (the segment's
         after :data:`SEGMENT_PENALTY`; a text of one segment and no short first or last piece gets its whole score
-        twice). The pieces are the segments and :func:`guards.injection.features.edge_pieces`."""
+        twice). The pieces are the segments and :func:`guards.injection.features.edge_pieces`. Computed with numpy
+        (:mod:`guards.injection.vectorized`): the same figures as :meth:`reference_scores` (to ~1e-15)."""
+        vector: VectorScorer | None = self._vector  # type: ignore[attr-defined]
+        if vector is None:
+            return self.reference_scores(text)
+        parts = segments(text) or [""]
+        edges = edge_pieces(text)
+        whole, each = vector.logits([*parts, *edges], union=len(parts))
+        # One segment: the best piece is an edge piece (the segment is the whole text); several: any piece.
+        pieces = each[1:] if len(parts) == 1 else each
+        if not pieces:
+            return _sigmoid(whole), _sigmoid(whole)
+        return _sigmoid(whole), _sigmoid(max(pieces) - SEGMENT_PENALTY)
+
+    def reference_scores(self, text: str) -> tuple[float, float]:
+        """:meth:`scores` with Python sets and dict lookups over :func:`features_by_segment`: the definition the
+        numpy scorer is tested against (and used when the vocabulary does not fit it)."""
         parts = features_by_segment(text)
         pieces = [segment_features(piece) for piece in edge_pieces(text)]
         if len(parts) == 1:
