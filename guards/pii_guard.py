@@ -7,12 +7,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 
-from presidio_analyzer import EntityRecognizer
-
 from gateway.guard_policy import GuardPolicy
 from guards.base import PASS, Block, GuardInput, GuardStage, Verdict
 from guards.pii.recognizers import default_recognizers, find_entities
 from guards.pii.redact import Placeholders, count_by_type, replace
+from guards.pii.screening import Recognizer
 from guards.pii.stream_window import PassWindow, RedactionWindow
 from guards.rails import RailedCheck
 from guards.text import last_text
@@ -20,7 +19,7 @@ from schemas.codes import ErrorCode
 from schemas.request import ChatMessage
 
 
-def screen_prompt(recognizers: list[EntityRecognizer], subject: GuardInput) -> Verdict:
+def screen_prompt(recognizers: list[Recognizer], subject: GuardInput) -> Verdict:
     """Find PII in the system prompt and every message; redact, block or only count it per the policy."""
     request, mode = subject.request, subject.policy.pii_input
     placeholders = Placeholders()
@@ -61,7 +60,7 @@ def output_verdict(entities: dict[str, int], *, blocked: bool, output: str | Non
     return Verdict(action="redact", entities=entities, output=output)
 
 
-def screen_output(recognizers: list[EntityRecognizer], subject: GuardInput) -> Verdict:
+def screen_output(recognizers: list[Recognizer], subject: GuardInput) -> Verdict:
     """Replace PII in the answer with typed placeholders (``<EMAIL_ADDRESS>``), or block it."""
     text = subject.output or ""
     findings = find_entities(text, recognizers)
@@ -98,7 +97,7 @@ class PiiOutputStream:
 class PiiInputGuard:
     """PII in prompts, per the tenant's ``pii_input``."""
 
-    recognizers: list[EntityRecognizer] = field(default_factory=default_recognizers)
+    recognizers: list[Recognizer] = field(default_factory=default_recognizers)
     name: str = "pii"
     stage: GuardStage = "content"
     _rails: RailedCheck = field(init=False)
@@ -116,7 +115,7 @@ class PiiOutputGuard:
     """PII in answers, per the tenant's ``pii_output``; streamed answers through a sliding window of
     ``stream_window`` characters (:mod:`guards.pii.stream_window`)."""
 
-    recognizers: list[EntityRecognizer] = field(default_factory=default_recognizers)
+    recognizers: list[Recognizer] = field(default_factory=default_recognizers)
     stream_window: int = 64
     name: str = "pii_output"
     stage: GuardStage = "output"

@@ -24,6 +24,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from guards.pii.finding import Finding
+from guards.pii.screening import Recognizer, screened
 from guards.pii.secrets import secret_recognizers
 
 # No URLs to fetch, no cache to write: the suffix list that ships inside tldextract.
@@ -69,20 +70,23 @@ def _is_identifier(text: str, at: int) -> bool:
     return bool(before) and (before[-1] == "#" or before[-1].isalnum() or (before[-1] == "-" and before[:1].isalnum()))
 
 
-def default_recognizers() -> list[EntityRecognizer]:
-    """Emails, phones, Luhn-checked cards, US SSNs, checksummed IBANs, IPs and credentials."""
-    return [
-        OfflineEmailRecognizer(),
-        WindowedPhoneRecognizer(supported_regions=PHONE_REGIONS),
-        CreditCardRecognizer(),
-        UsSsnRecognizer(),
-        IbanRecognizer(),
-        IpRecognizer(),
-        *secret_recognizers(),
-    ]
+def default_recognizers() -> list[Recognizer]:
+    """Emails, phones, Luhn-checked cards, US SSNs, checksummed IBANs, IPs and credentials, each screened
+    (:mod:`guards.pii.screening`: patterns that cannot match a text are not run on it)."""
+    return screened(
+        [
+            OfflineEmailRecognizer(),
+            WindowedPhoneRecognizer(supported_regions=PHONE_REGIONS),
+            CreditCardRecognizer(),
+            UsSsnRecognizer(),
+            IbanRecognizer(),
+            IpRecognizer(),
+            *secret_recognizers(),
+        ]
+    )
 
 
-def find_entities(text: str, recognizers: Sequence[EntityRecognizer]) -> list[Finding]:
+def find_entities(text: str, recognizers: Sequence[Recognizer | EntityRecognizer]) -> list[Finding]:
     """Non-overlapping findings in ``text``, in order; where two overlap the longer one wins."""
     found: list[Finding] = []
     for recognizer in recognizers:

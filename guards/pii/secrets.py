@@ -26,6 +26,18 @@ SECRET_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# A piece of text every match of each pattern above holds (same order), searched with the same flags
+# (case-insensitive): without it the pattern is not run (:mod:`guards.pii.screening`).
+SECRET_NEEDS: dict[str, tuple[str, ...]] = {
+    "ANTHROPIC_API_KEY": ("sk-ant-",),
+    "OPENAI_API_KEY": ("sk-", "sk-"),
+    "AWS_ACCESS_KEY": ("AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA",),
+    "AWS_SECRET_KEY": ("aws_?secret",),
+    "GITHUB_TOKEN": ("gh[pousr]_", "github_pat_"),
+    "SLACK_TOKEN": ("xox[abposre]-", r"hooks\.slack\.com/services/"),
+    "PRIVATE_KEY": ("-----BEGIN ",),
+}
+
 
 def secret_recognizers() -> list[PatternRecognizer]:
     """One recognizer per credential type, each match scored 1.0 (the prefixes make them unambiguous)."""
