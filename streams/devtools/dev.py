@@ -80,6 +80,14 @@ class DevStack:
         if threading.current_thread() is threading.main_thread():
             # SIGTERM (e.g. `timeout`) unwinds through __exit__ like Ctrl-C does, so nothing is left running.
             signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        try:
+            self._start()
+        except BaseException:  # a step that fails (e.g. a slow simulator) must not leave the others running
+            self.__exit__()
+            raise
+        return self
+
+    def _start(self) -> None:
         if self.settings.kafka_bootstrap_servers:
             self.bootstrap = self.settings.kafka_bootstrap_servers
         else:
@@ -98,7 +106,6 @@ class DevStack:
         for index in range(self.workers):
             with self._step(f"starting worker-{index}"):
                 self.start_worker(index)
-        return self
 
     @contextmanager
     def _step(self, name: str) -> Iterator[None]:

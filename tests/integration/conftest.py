@@ -10,8 +10,11 @@ from streams.devtools.dev import DevStack
 from tests.support.gateway import gateway_stack
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    """One worker, the simulator, isolated topics; shared by the tests of a module."""
+    """One worker with the default settings, the simulator and isolated topics, shared by every module that asks
+    for it (each would start a simulator and a worker and wait for a probe otherwise). Its tests keep apart by
+    request id and tenant: each publishes fresh ids and reads back only those (results, usage, the simulator's
+    per-id call counts), and none sets a simulator fault or restarts the worker."""
     with gateway_stack(kafka_bootstrap, redis_url, tmp_path_factory.mktemp("stack")) as running:
         yield running

@@ -33,7 +33,7 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [sys.executable, "-m", "streams.cli", "simulate", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        _wait_port(port, timeout_s=20)
+        _wait_port(port, proc, timeout_s=90)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
