@@ -12,18 +12,25 @@ into exactly these aiokafka arguments for the worker's own producer and consumer
 Secrets (the SASL password, the key password) are :class:`~pydantic.SecretStr`: never in a ``repr``, a log line or
 ``/status``. :meth:`KafkaSecurity.describe` is the form that may be shown.
 
+:func:`admin_client`, :func:`create_topics` and :func:`led_topics` are the admin steps the worker's topic set-up
+(``streams.runtime.admin``) and the client SDK's reply topics (``streamgate.kafka``) share.
+
 This module imports no Faust at import time (the client SDK uses it without the worker).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 from aiokafka.abc import AbstractTokenProvider
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.helpers import create_ssl_context
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -204,6 +211,48 @@ KafkaTarget = KafkaConnection | str
 def connection(target: KafkaTarget) -> KafkaConnection:
     """``target`` as a :class:`KafkaConnection` (bare bootstrap servers mean PLAINTEXT)."""
     return target if isinstance(target, KafkaConnection) else KafkaConnection(target)
+
+
+TOPIC_ALREADY_EXISTS = 36
+"""The Kafka error code CreateTopics answers for a topic that exists (not a failure when creating idempotently)."""
+
+
+@asynccontextmanager
+async def admin_client(kafka: KafkaConnection, timeout_s: float) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client for ``kafka``, closed on the way out; starting it and everything done with it must
+    finish within ``timeout_s`` (else ``TimeoutError``). Callers turn ``TimeoutError`` and ``KafkaError`` into
+    their own :class:`~gateway.errors.BrokerError`."""
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs(), request_timeout_ms=int(timeout_s * 1000))
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            yield admin
+    finally:
+        await admin.close()
+
+
+async def create_topics(
+    admin: AIOKafkaAdminClient, specs: dict[str, int], replication_factor: int
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Create the topics of ``specs`` (name to partitions) that the cluster lacks (listing all topics, which
+    auto-creates nothing): the names this call created, and the errors other than "already exists"."""
+    existing = set(await admin.list_topics())
+    missing = [NewTopic(name, partitions, replication_factor) for name, partitions in specs.items()]
+    missing = [topic for topic in missing if topic.name not in existing]
+    if not missing:
+        return [], []
+    errors: list[dict[str, Any]] = (await admin.create_topics(missing)).to_object()["topic_errors"]
+    created = [e["topic"] for e in errors if e["error_code"] == 0]
+    return created, [e for e in errors if e["error_code"] not in (0, TOPIC_ALREADY_EXISTS)]
+
+
+async def led_topics(admin: AIOKafkaAdminClient, names: Iterable[str]) -> dict[str, int]:
+    """The partition counts of those of ``names`` that exist with a leader for every partition (usable now)."""
+    return {
+        topic["topic"]: len(topic["partitions"])
+        for topic in await admin.describe_topics(list(names))
+        if topic["error_code"] == 0 and topic["partitions"] and all(p["leader"] >= 0 for p in topic["partitions"])
+    }
 
 
 def _name(path: Path | None) -> str | None:

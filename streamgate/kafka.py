@@ -12,15 +12,13 @@ import logging
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from gateway.errors import BrokerError, ConfigError
+from gateway.kafka_security import admin_client, create_topics, led_topics
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
-
-_TOPIC_ALREADY_EXISTS = 36
 
 
 def bootstrap_of(settings: Settings, bootstrap: str | None = None) -> str:
@@ -69,54 +67,33 @@ async def create_topic(
     settings: Settings, bootstrap: str, name: str, partitions: int, *, timeout_s: float = 30.0
 ) -> bool:
     """Create topic ``name`` unless it exists and wait until it has leaders; whether this call created it."""
-    admin = AIOKafkaAdminClient(**connection_kwargs(settings, bootstrap), request_timeout_ms=int(timeout_s * 1000))
     try:
-        async with asyncio.timeout(timeout_s):
-            await admin.start()
-            created = False
-            if name not in set(await admin.list_topics()):  # lists all topics: auto-creates nothing
-                response = await admin.create_topics([NewTopic(name, partitions, settings.replication_factor)])
-                codes = [e["error_code"] for e in response.to_object()["topic_errors"]]
-                if bad := [code for code in codes if code not in (0, _TOPIC_ALREADY_EXISTS)]:
-                    raise BrokerError(f"cannot create reply topic {name} on {bootstrap}: error {bad}")
-                created = _TOPIC_ALREADY_EXISTS not in codes
-            while not await _has_leaders(admin, name):  # noqa: ASYNC110  # polling the broker, nothing to signal
+        async with admin_client(settings.kafka_connection(bootstrap), timeout_s) as admin:
+            created, bad = await create_topics(admin, {name: partitions}, settings.replication_factor)
+            if bad:
+                raise BrokerError(f"cannot create reply topic {name} on {bootstrap}: error {bad}")
+            while name not in await led_topics(admin, [name]):  # noqa: ASYNC110  # polling the broker, nothing to signal
                 await asyncio.sleep(0.05)
-            return created
+            return name in created
     except TimeoutError as exc:
         raise BrokerError(f"reply topic {name} not ready on {bootstrap} within {timeout_s} s") from exc
     except KafkaError as exc:
         raise BrokerError(f"cannot set up reply topic {name} on {bootstrap}: {exc!r}") from exc
-    finally:
-        await admin.close()
 
 
 async def probe(settings: Settings, bootstrap: str, *, timeout_s: float = 10.0) -> None:
     """Check that the cluster answers (a metadata request); :class:`BrokerError` when it does not."""
-    admin = AIOKafkaAdminClient(**connection_kwargs(settings, bootstrap), request_timeout_ms=int(timeout_s * 1000))
     try:
-        async with asyncio.timeout(timeout_s):
-            await admin.start()
+        async with admin_client(settings.kafka_connection(bootstrap), timeout_s) as admin:
             await admin.list_topics()
     except (TimeoutError, KafkaError) as exc:
         raise BrokerError(f"no Kafka broker answers at {bootstrap}: {exc!r}") from exc
-    finally:
-        await admin.close()
 
 
 async def delete_topic(settings: Settings, bootstrap: str, name: str, *, timeout_s: float = 10.0) -> None:
     """Delete topic ``name``; a failure is logged, never raised (the client is closing)."""
-    admin = AIOKafkaAdminClient(**connection_kwargs(settings, bootstrap), request_timeout_ms=int(timeout_s * 1000))
     try:
-        async with asyncio.timeout(timeout_s):
-            await admin.start()
+        async with admin_client(settings.kafka_connection(bootstrap), timeout_s) as admin:
             await admin.delete_topics([name])
     except (TimeoutError, KafkaError) as exc:
         log.warning("could not delete reply topic %s: %r", name, exc)
-    finally:
-        await admin.close()
-
-
-async def _has_leaders(admin: AIOKafkaAdminClient, name: str) -> bool:
-    (topic,) = await admin.describe_topics([name])
-    return bool(topic["error_code"] == 0 and topic["partitions"] and all(p["leader"] >= 0 for p in topic["partitions"]))
