@@ -1,12 +1,18 @@
-"""Helpers shared by the provider adapters: connection pool sizing, request headers, usage parsing."""
+"""Helpers shared by the provider adapters: connection pool sizing, request headers, usage parsing, streaming."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import httpx2
 
 from gateway.errors import ProviderAuthError
 from gateway.providers._transport import AiohttpTransport
-from gateway.providers.base import CompletionCall
+from gateway.providers.base import CompletionCall, DeltaSink
+
+S = TypeVar("S")
 
 REQUEST_ID_HEADER = "X-Streamgate-Request-Id"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -73,3 +79,30 @@ def token_count(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value
+
+
+@asynccontextmanager
+async def open_stream(
+    client: Any,
+    call: CompletionCall,
+    path: str,
+    body: dict[str, Any],
+    sink: DeltaSink,
+    *,
+    cast_to: type[Any],
+    stream_cls: type[S],
+) -> AsyncIterator[S]:
+    """POST ``body`` to ``path`` as a stream through an official SDK client (the OpenAI and Anthropic clients'
+    ``post`` take the same arguments), tell ``sink`` the answer started, and give the SDK's stream of decoded
+    events (a ``stream_cls``), closed on the way out. Errors are the SDK's (or the transport's)."""
+    stream: Any = await client.post(
+        path,
+        body=body,
+        cast_to=cast_to,
+        stream=True,
+        stream_cls=stream_cls,
+        options={"headers": request_headers(call), "timeout": call.timeout_s},
+    )
+    await sink.started()
+    async with stream:
+        yield stream

@@ -17,7 +17,7 @@ from anthropic import AsyncStream
 from anthropic.types import Message, RawMessageStreamEvent
 
 from gateway.errors import ProviderBadResponse
-from gateway.providers._common import request_headers
+from gateway.providers._common import open_stream
 from gateway.providers.base import Completion, CompletionCall, DeltaSink
 from gateway.providers.usage import anthropic_stream_usage
 
@@ -31,20 +31,19 @@ async def stream_message(
 
     Errors are the SDK's (or the transport's); the adapter maps them.
     """
-    stream = await client.post(
-        MESSAGES_PATH,
-        body={**body, "stream": True},
-        cast_to=Message,
-        stream=True,
-        stream_cls=AsyncStream[RawMessageStreamEvent],
-        options={"headers": request_headers(call), "timeout": call.timeout_s},
-    )
-    await sink.started()
     texts: list[str] = []
     tool_json: list[str] = []
     usage_events: list[dict[str, Any]] = []
     model, stop_reason, stopped = None, None, False
-    async with stream:
+    async with open_stream(
+        client,
+        call,
+        MESSAGES_PATH,
+        {**body, "stream": True},
+        sink,
+        cast_to=Message,
+        stream_cls=AsyncStream[RawMessageStreamEvent],
+    ) as stream:
         async for event in stream:
             if event.type == "message_start":
                 model = event.message.model

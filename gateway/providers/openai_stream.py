@@ -14,7 +14,7 @@ from openai import AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from gateway.errors import ProviderBadResponse
-from gateway.providers._common import request_headers
+from gateway.providers._common import open_stream
 from gateway.providers.base import Completion, CompletionCall, DeltaSink
 from gateway.providers.usage import ReportedUsage, openai_usage
 
@@ -28,18 +28,17 @@ async def stream_chat(
 
     Errors are the SDK's (or the transport's); the adapter maps them.
     """
-    stream = await client.post(
-        CHAT_COMPLETIONS_PATH,
-        body={"model": call.model, **body, "stream": True, "stream_options": {"include_usage": True}},
-        cast_to=ChatCompletion,
-        stream=True,
-        stream_cls=AsyncStream[ChatCompletionChunk],
-        options={"headers": request_headers(call), "timeout": call.timeout_s},
-    )
-    await sink.started()
     parts: list[str] = []
     usage, model, finish, answered = ReportedUsage(), None, None, False
-    async with stream:
+    async with open_stream(
+        client,
+        call,
+        CHAT_COMPLETIONS_PATH,
+        {"model": call.model, **body, "stream": True, "stream_options": {"include_usage": True}},
+        sink,
+        cast_to=ChatCompletion,
+        stream_cls=AsyncStream[ChatCompletionChunk],
+    ) as stream:
         async for chunk in stream:
             model = chunk.model or model
             if chunk.usage is not None:
