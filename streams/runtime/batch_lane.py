@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import faust
 from redis.exceptions import RedisError
@@ -14,6 +14,9 @@ from gateway.resilience.idempotency import RedisCompletionStore
 from gateway.settings import Settings
 from streams.runtime.batch_runner import BatchRunner
 from streams.runtime.services import Services
+
+if TYPE_CHECKING:  # the runner's stages park here: a runtime import would be circular
+    from streams.runtime.job_runner import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +32,18 @@ async def park_entry(services: Services, entry: BatchEntry) -> str | None:
         return None
 
 
-def install_batch_lane(app: faust.App, settings: Settings, services: Services, channels: dict[str, Any]) -> None:
-    """Start the batch timer on ``app``: answers re-enter ``channels`` (``complete`` and the stage after it)."""
+def install_batch_lane(app: faust.App, settings: Settings, services: Services, jobs: JobRunner) -> None:
+    """Start the batch timer on ``app``: answers re-enter ``jobs`` (at ``complete`` or the stage after it)."""
     if services.batch is None or not settings.batch.enabled:
         return
-    names = list(channels)
+    names = jobs.stage_names
     after_complete = names[names.index("complete") + 1] if names.index("complete") + 1 < len(names) else None
 
     async def deliver(stage: str, job: Job) -> None:
         target = "complete" if stage == "complete" else after_complete
         if target is None:
             raise RuntimeError("no stage follows complete: batch answers have nowhere to go")
-        await channels[target].put(job)
+        await jobs.put(job, target)
 
     completions = RedisCompletionStore(
         services.redis, prefix=f"{settings.app_id}:completion:", ttl_s=settings.completion_ttl_s

@@ -21,18 +21,16 @@ from agents import stream_output
 from agents.guarding import Guarding
 from agents.job import Job
 from gateway.kafka_security import KafkaConnection
-from gateway.logs import request_context
 from gateway.model_tokens import load_encodings
 from gateway.prompts.registry import PromptRegistry
 from gateway.settings import Settings
 from gateway.tenant_binding import verify as verify_binding
 from guards.base import Guard
 from guards.registry import build_guards, of_stage
-from schemas.codes import ErrorCode
 from schemas.internal import GuardState, Settlement
 from schemas.request import LLMRequest
 from schemas.result import ErrorInfo, ResultStatus
-from streams.faust_patches import acting_for, stage_channel
+from streams.faust_patches import acting_for
 from streams.runtime import metrics
 from streams.runtime.accounting import Accountant
 from streams.runtime.admin import list_topic_names
@@ -41,10 +39,11 @@ from streams.runtime.chunks import chunk_sinks
 from streams.runtime.dead_letters import dead_letter, rejection_for_invalid
 from streams.runtime.delivery import after_delivery, send
 from streams.runtime.direct import direct_position, screens_directly
+from streams.runtime.job_runner import JobRunner
 from streams.runtime.reply_topics import ReplyGate
 from streams.runtime.services import Services
 from streams.runtime.set_aside import SetAside
-from streams.runtime.stages import StageSpec, StageTable, declare_stages
+from streams.runtime.stages import StageTable, declare_stages
 from streams.runtime.topics import Topics, declare_topics
 from streams.runtime.topology import inproc_chain
 from streams.state.ledger import Ledger
@@ -77,11 +76,12 @@ class Pipeline:
     guarding: Guarding | None = None
     in_flight: set[str] = field(default_factory=set)
     streaming: stream_output.Streaming | None = None
-    channels: dict[str, Any] = field(default_factory=dict)  # the in-process stages' channels, by stage name
+    runner: JobRunner | None = None  # the in-process stages: one task per job past screening
 
 
 def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka: KafkaConnection) -> Pipeline:
-    """Declare topics, tables, channels and the seven agents (intake plus the six stages) on ``app``."""
+    """Declare topics, tables and the agents (intake, screen, account) on ``app``, and the job runner of the
+    in-process stages."""
     topics = declare_topics(app, settings)
     records = app.Table("requests", default=None, partitions=settings.partitions, value_type=bytes)
     usage = app.Table("usage", default=None, partitions=settings.partitions)
@@ -114,33 +114,39 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka
     )
     if services.cache.semantic is not None:  # rebuild semantic indexes from Redis after every rebalance
         services.cache.semantic.generation = lambda: int(app.rebalancing_count)
-    # The order and the edges come from streams.runtime.topology, what each stage runs from streams.runtime.stages.
-    names = inproc_chain("screen")
-    channels = [stage_channel(app, maxsize=max(1024, pipeline.stages.stages[name].concurrency)) for name in names]
-    for index, name in enumerate(names):
-        following = channels[index + 1] if index + 1 < len(channels) else None
-        _stage_agent(pipeline, name, pipeline.stages.stages[name], channels[index], following)
-    pipeline.channels = dict(zip(names, channels, strict=True))
-    install_batch_lane(app, settings, services, pipeline.channels)
-    _intake_agent(pipeline, channels[0])
-    _screen_agent(pipeline, channels[0])
+    # The order and the edges come from streams.runtime.topology, what each stage runs from streams.runtime.stages;
+    # every job past screening is one task running them in turn (streams.runtime.job_runner).
+    runner = JobRunner(
+        [(name, stages.stages[name]) for name in inproc_chain("screen")],
+        lambda job: _finish(pipeline, job),
+        app.flow_control.acquire,
+    )
+    pipeline.runner = runner
+
+    def stop_jobs(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
+        runner.cancel()  # as stopping the stage agents did: their events stay unacknowledged
+
+    app.on_before_shutdown.connect(stop_jobs)
+    install_batch_lane(app, settings, services, runner)
+    _intake_agent(pipeline, runner)
+    _screen_agent(pipeline, runner)
     _account_agent(pipeline)
     return pipeline
 
 
-def _intake_agent(p: Pipeline, first_stage: Any) -> None:
+def _intake_agent(p: Pipeline, runner: JobRunner) -> None:
     """llm.requests -> (validate) -> streamgate.admit keyed by tenant, or screened here when already on the
     tenant's partition (:mod:`streams.runtime.direct`); bad events -> llm.dlq. One actor: screening writes the
     tables."""
 
     async def intake(stream: Any) -> None:
         async for event in stream.noack().events():
-            await _or_dead_letter(p, event, "intake", lambda p, event: _intake_one(p, event, first_stage))
+            await _or_dead_letter(p, event, "intake", lambda p, event: _intake_one(p, event, runner))
 
     p.app.agent(p.topics.requests, name="streamgate.intake", concurrency=1)(intake)
 
 
-async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
+async def _intake_one(p: Pipeline, event: Any, runner: JobRunner) -> None:
     message = event.message
     try:
         request = intake_stage.parse_request(event.value, max_depth=p.settings.guards.max_json_depth)
@@ -176,7 +182,7 @@ async def _intake_one(p: Pipeline, event: Any, first_stage: Any) -> None:
         table_partitions=p.settings.partitions,
     ):
         metrics.DIRECT_SCREENED.inc()
-        await _screen_request(p, event, request, direct_position(message.offset), received, first_stage, state)
+        await _screen_request(p, event, request, direct_position(message.offset), received, runner, state)
         return
     headers = [(RECEIVED_HEADER, str(received).encode())]
     if state.verdicts or state.error:
@@ -206,28 +212,6 @@ async def _or_dead_letter(
     except Exception:
         log.exception("%s failed on %s offset %s", stage, event.message.topic, event.message.offset)
         await p.set_aside.letter(event, "internal", f"{stage} stage failed; see the worker log")
-
-
-def _stage_agent(p: Pipeline, name: str, spec: StageSpec, source: Any, following: Any | None) -> None:
-    """An in-process stage: run its function, then hand the job on (or, once finished or last, to settlement)."""
-    stage_seconds = metrics.STAGE_LATENCY.labels(stage=name)
-
-    async def stage(stream: Any) -> None:
-        async for job in stream:
-            started = time.perf_counter()
-            try:
-                with request_context(job.request.id, job.request.tenant, name):
-                    job = await spec.run(job)
-            except Exception as exc:
-                log.exception("stage %s failed on %s", name, job.request.id)
-                job = job.fail(ErrorInfo(code=ErrorCode.INTERNAL_ERROR, message=f"{name}: {type(exc).__name__}"))
-            stage_seconds.observe(time.perf_counter() - started)
-            if following is None or job.short_circuited:
-                await _finish(p, job)
-            else:
-                await following.put(job)
-
-    p.app.agent(source, name=f"streamgate.{name}", concurrency=spec.concurrency)(stage)
 
 
 async def _finish(p: Pipeline, job: Job) -> None:
@@ -279,20 +263,20 @@ async def _park(p: Pipeline, job: Job) -> None:
         job.source.ack()
 
 
-def _screen_agent(p: Pipeline, first_stage: Any) -> None:
+def _screen_agent(p: Pipeline, runner: JobRunner) -> None:
     """streamgate.admit -> guards, limits and reservation (one actor: it writes the tables) -> first stage."""
 
     async def screen(stream: Any) -> None:
         async for event in stream.noack().events():
-            await _or_dead_letter(p, event, "screen", lambda p, event: _screen_one(p, event, first_stage))
+            await _or_dead_letter(p, event, "screen", lambda p, event: _screen_one(p, event, runner))
 
     p.app.agent(p.topics.admit, name="streamgate.screen", concurrency=1)(screen)
 
 
-async def _screen_one(p: Pipeline, event: Any, first_stage: Any) -> None:
+async def _screen_one(p: Pipeline, event: Any, runner: JobRunner) -> None:
     request = LLMRequest.model_validate_json(event.value)
     state = GuardState.model_validate_json(_header(event, GUARDS_HEADER) or b"{}")
-    await _screen_request(p, event, request, event.message.offset, _received_ms(event), first_stage, state)
+    await _screen_request(p, event, request, event.message.offset, _received_ms(event), runner, state)
 
 
 async def _screen_request(
@@ -301,7 +285,7 @@ async def _screen_request(
     request: LLMRequest,
     position: int,
     received_ms: int,
-    first_stage: Any,
+    runner: JobRunner,
     state: GuardState,
 ) -> None:
     """Screen ``request`` from ``event`` (on the tenant's partition); ``position`` tells redeliveries apart.
@@ -360,7 +344,7 @@ async def _screen_request(
     elif plan is ScreenPlan.REANSWER:
         job = job.evolve(reemit=True)
     p.in_flight.add(key)
-    await first_stage.put(job)
+    await runner.put(job)
 
 
 def _header(event: Any, wanted: str) -> bytes | None:
