@@ -1,10 +1,10 @@
 """The in-process stages: what each one runs and with how many actors, declared in one table.
 
 :mod:`streams.runtime.topology` says which stages follow screening and in what order; this module says what
-each of them does (a function of :mod:`agents`) and how many actors it has (``Settings.stage_actors``: the
+each of them does (a function of :mod:`agents`) and how many jobs it runs at once (``Settings.stage_actors``: the
 ``[stages]`` config table, ``complete`` from ``max_in_flight``), plus the named step that runs before a job is
-settled (storing a fresh answer in the cache). :func:`streams.runtime.pipeline.build_pipeline` wires exactly this
-table.
+settled (storing a fresh answer in the cache). :func:`streams.runtime.pipeline.build_pipeline` hands exactly this
+table to :class:`streams.runtime.job_runner.JobRunner`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ FinishFn = Callable[[Job], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class StageSpec:
-    """One in-process stage: its actors and the function each actor runs on a job."""
+    """One in-process stage: how many jobs it runs at once and the function it runs on each."""
 
     concurrency: int
     run: StageFn
