@@ -17,6 +17,23 @@ def _job(request_id: str = "r1") -> Job:
     return Job(request=request, received_ms=0, reservation=None)
 
 
+class _Finished(list[Job]):
+    """The jobs finished so far, and an event set once ``count`` of them are."""
+
+    def __init__(self, count: int = 1) -> None:
+        super().__init__()
+        self.wanted = count
+        self.enough = asyncio.Event()
+
+    async def __call__(self, job: Job) -> None:
+        self.append(job)
+        if len(self) >= self.wanted:
+            self.enough.set()
+
+    async def wait(self) -> None:
+        await asyncio.wait_for(self.enough.wait(), 5)
+
+
 async def _settle() -> None:
     for _ in range(5):
         await asyncio.sleep(0)
@@ -36,16 +53,11 @@ def _recording(log: list[str], name: str) -> StageFn:
 
 async def test_a_job_runs_every_stage_in_order_then_is_finished() -> None:
     log: list[str] = []
-    finished: list[Job] = []
-
-    async def finish(job: Job) -> None:
-        finished.append(job)
-
+    finished = _Finished()
     stages = [(name, StageSpec(4, _recording(log, name))) for name in ("cache", "complete", "validate")]
-    runner = JobRunner(stages, finish, _no_pause)
+    runner = JobRunner(stages, finished, _no_pause)
     await runner.put(_job())
-    while finished == []:
-        await asyncio.sleep(0)
+    await finished.wait()
     assert log == ["cache:r1", "complete:r1", "validate:r1"]
     await _settle()
     assert len(runner) == 0
@@ -68,19 +80,15 @@ async def test_a_job_put_at_a_later_stage_skips_the_earlier_ones() -> None:
 
 async def test_a_failing_stage_fails_the_job_and_the_rest_is_skipped() -> None:
     log: list[str] = []
-    finished: list[Job] = []
+    finished = _Finished()
 
     async def broken(job: Job) -> Job:
         raise ValueError("boom")
 
-    async def finish(job: Job) -> None:
-        finished.append(job)
-
     stages = [("cache", StageSpec(4, broken)), ("complete", StageSpec(4, _recording(log, "complete")))]
-    runner = JobRunner(stages, finish, _no_pause)
+    runner = JobRunner(stages, finished, _no_pause)
     await runner.put(_job())
-    while not finished:
-        await asyncio.sleep(0)
+    await finished.wait()
     assert log == []
     assert finished[0].status == "error"
     assert finished[0].error is not None and finished[0].error.message == "cache: ValueError"
@@ -90,7 +98,7 @@ async def test_a_stage_admits_no_more_jobs_than_its_concurrency() -> None:
     running = 0
     peak = 0
     release = asyncio.Event()
-    finished: list[Job] = []
+    finished = _Finished(5)
 
     async def slow(job: Job) -> Job:
         nonlocal running, peak
@@ -100,18 +108,14 @@ async def test_a_stage_admits_no_more_jobs_than_its_concurrency() -> None:
         running -= 1
         return job
 
-    async def finish(job: Job) -> None:
-        finished.append(job)
-
-    runner = JobRunner([("complete", StageSpec(2, slow))], finish, _no_pause)
+    runner = JobRunner([("complete", StageSpec(2, slow))], finished, _no_pause)
     for index in range(5):
         await runner.put(_job(f"r{index}"))
     for _ in range(10):
         await asyncio.sleep(0)
     assert peak == 2 and len(runner) == 5
     release.set()
-    while len(finished) < 5:
-        await asyncio.sleep(0)
+    await finished.wait()
     assert peak == 2
 
 
@@ -119,7 +123,7 @@ async def test_jobs_wait_between_stages_while_paused() -> None:
     log: list[str] = []
     resumed = asyncio.Event()
     resumed.set()
-    finished: list[Job] = []
+    finished = _Finished()
 
     async def pause() -> None:
         await resumed.wait()
@@ -128,19 +132,15 @@ async def test_jobs_wait_between_stages_while_paused() -> None:
         resumed.clear()  # a rebalance begins while the job is in its first stage
         return job
 
-    async def finish(job: Job) -> None:
-        finished.append(job)
-
     runner = JobRunner(
-        [("cache", StageSpec(4, first)), ("complete", StageSpec(4, _recording(log, "complete")))], finish, pause
+        [("cache", StageSpec(4, first)), ("complete", StageSpec(4, _recording(log, "complete")))], finished, pause
     )
     await runner.put(_job())
     for _ in range(10):
         await asyncio.sleep(0)
     assert log == [] and not finished
     resumed.set()
-    while not finished:
-        await asyncio.sleep(0)
+    await finished.wait()
     assert log == ["complete:r1"]
 
 
