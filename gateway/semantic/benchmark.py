@@ -74,7 +74,8 @@ def run(
         f"  embedding alone ({embedder.model}), CPU: p50 {e50:.2f} ms   p99 {e99:.2f} ms; "
         f"in batches of 8: {float(np.mean(batched_cpu)):.2f} ms a question",
         f"  search + verification alone: p50 {q50:.3f} ms   p99 {q99:.3f} ms",
-        f"  memory per entry in the worker: {per_entry:.0f} bytes (384 float32 = 1536 + key, question, metadata)",
+        f"  memory per entry in the worker: {per_entry:.0f} bytes "
+        f"(int8 codes 384 + float16 768 + key, question, metadata)",
         f"  Redis per entry: ~{REDIS_VALUE_BYTES + mean_question:.0f} bytes of hash value "
         f"(+ the exact-cache answer it points at)",
     ])  # fmt: skip

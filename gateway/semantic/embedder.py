@@ -98,8 +98,12 @@ class MiniLMEmbedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = onnxruntime.InferenceSession(_model_bytes(model), options, providers=["CPUExecutionProvider"])
-        # The token states: the one 3-D output (named differently by each export).
-        self._output = next(o.name for o in self._session.get_outputs() if len(o.shape) == 3)
+        outputs = self._session.get_outputs()
+        # The sentence vector when the export pools in its graph (paraphrase-MiniLM-L3's does: a mask-aware mean,
+        # the same as ours to 1e-7), else the token states (the one 3-D output, named differently by each export).
+        pooled = [o.name for o in outputs if len(o.shape) == 2 and o.shape[-1] == DIMENSIONS]
+        self._pooled = bool(pooled)
+        self._output = pooled[0] if pooled else next(o.name for o in outputs if len(o.shape) == 3)
         self._tokenizer = BertWordPieceTokenizer(str(VOCAB), lowercase=True)
         self._tokenizer.enable_truncation(max_tokens)
         self._tokenizer.enable_padding()
@@ -129,15 +133,19 @@ class MiniLMEmbedder:
         return [found[t] for t in texts]
 
     def _compute(self, texts: list[str]) -> list[Vector]:
-        encodings = self._tokenizer.encode_batch(texts)
+        # One question (the usual case) is encoded on this thread: encode_batch hands even one text to a pool.
+        encodings = [self._tokenizer.encode(texts[0])] if len(texts) == 1 else self._tokenizer.encode_batch(texts)
         ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
         feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
         if self._spec.token_type_ids:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden: npt.NDArray[np.float32] = self._session.run([self._output], feeds)[0]  # (batch, tokens, 384)
-        weights = mask.astype(np.float32)[:, :, None]
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+        output: npt.NDArray[np.float32] = self._session.run([self._output], feeds)[0]
+        if self._pooled:
+            pooled = output  # (batch, 384)
+        else:  # (batch, tokens, 384): mean over the real tokens
+            weights = mask.astype(np.float32)[:, :, None]
+            pooled = (output * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         unit: npt.NDArray[np.float32] = (pooled / np.where(norms == 0, 1.0, norms)).astype(np.float32)
         return list(unit)

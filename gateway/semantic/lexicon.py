@@ -37,7 +37,8 @@ ANTONYM_PAIRS = (
     ("full", "part"), ("full", "empty"), ("public", "private"), ("internal", "external"),
     ("domestic", "international"), ("home", "international"), ("local", "international"), ("online", "paper"),
     ("online", "offline"), ("online", "store"), ("employed", "self"), ("members", "non"), ("adults", "kids"),
-    ("adults", "children"), ("adult", "child"), ("landlord", "tenant"), ("buyer", "seller"), ("employer", "employee"),
+    ("adults", "children"), ("adult", "child"), ("landlord", "tenant"), ("rent", "own"),
+    ("rented", "owned"), ("buyer", "seller"), ("employer", "employee"),
     ("visitors", "residents"), ("sunny", "rainy"), ("wet", "dry"), ("light", "dark"), ("cover", "exclude"),
     ("covered", "excluded"), ("morning", "evening"), ("morning", "afternoon"), ("afternoon", "evening"),
     ("day", "night"), ("this", "next"), ("this", "last"), ("light", "heavy"), ("small", "large"), ("small", "big"),
@@ -99,4 +100,13 @@ DAY_AND_MONTH_NAMES = (
     "wednesdays", "thursdays", "fridays", "saturdays", "sundays", "january", "february", "august", "september",
     "october", "november", "december",
 )  # fmt: skip
+# Phrasal verbs and two-word spellings read as the one word the other lists know ("cut out" is "avoid", so
+# "eat" / "cut out" is an antonym pair).
+PHRASES = {
+    "cut out": "avoid", "stay away from": "avoid", "steer clear of": "avoid", "keep away from": "avoid",
+    "turn off": "disable", "switch off": "disable", "turn on": "enable", "switch on": "enable",
+    "per cent": "percent", "sign up": "register", "log in": "login", "sign in": "login",
+}  # fmt: skip
+# Words after which "once" is a conjunction ("once I have paid"), not a count ("once a week").
+CONJUNCTION_SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it", "the", "my", "your", "our", "their"})
 IRREGULAR_NOT = {"won't": "will not", "can't": "can not", "cannot": "can not", "shan't": "shall not"}

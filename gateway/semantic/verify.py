@@ -25,6 +25,7 @@ from functools import lru_cache
 from gateway.semantic.lemmas import lemma, lemma_keys
 from gateway.semantic.lexicon import (
     ANTONYM_PAIRS,
+    CONJUNCTION_SUBJECTS,
     DAY_AND_MONTH_NAMES,
     DIGITS,
     DIRECTIONAL,
@@ -33,6 +34,7 @@ from gateway.semantic.lexicon import (
     NEGATING_PREFIXES,
     NEGATIONS,
     NUMBER_WORDS,
+    PHRASES,
     QUANTIFIERS,
     STOPWORDS,
     SYNONYM_GROUPS,
@@ -46,6 +48,7 @@ MINIMAL_PAIR_RATIO = 0.6
 _WORD = re.compile(r"[a-z0-9£$€%]+(?:[.:,][0-9]+)*|[£$€%]")
 _THOUSANDS = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+(?:[.][0-9]+)?$")
 _UNIT = re.compile(r"^([£$€]?)([0-9][0-9.,]*)(%?)$")
+_PHRASE = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(PHRASES, key=len, reverse=True))) + r")\b")
 _BEFORE_PRONOUN_ONE = frozenset({"a", "the", "this", "that", "which", "new", "other", "another", "each", "every"})
 _CONTRACTIONS = {
     "n't": " not", "'s": " is", "'re": " are", "'m": " am", "'ve": " have", "'ll": " will", "'d": " would",
@@ -90,6 +93,7 @@ class Question:
     negations: int
     numbers: frozenset[str]
     names: frozenset[str]
+    name_order: tuple[str, ...]  # the names in the order they are written ("from Octopus to British Gas")
     quantifiers: frozenset[str]
     content: frozenset[str]
     roles: frozenset[tuple[str, str]]
@@ -100,11 +104,13 @@ class Question:
 def analyse(text: str) -> Question:
     """Extract the compared facts of a question."""
     words = tuple(_words(text))
+    names = _names(text)
     return Question(
         words=words,
         negations=sum(1 for w in words if w in NEGATIONS),
-        numbers=frozenset(_as_number(w) for w in words if _is_number(w)),
-        names=frozenset(_names(text)),
+        numbers=frozenset(_as_number(w) for i, w in enumerate(words) if _is_number(w) and not _adverbial(words, i)),
+        names=frozenset(names),
+        name_order=tuple(dict.fromkeys(names)),
         quantifiers=frozenset(w for w in words if w in QUANTIFIERS),
         content=frozenset(w for w in words if w not in STOPWORDS and w not in NEGATIONS and not _is_number(w)),
         roles=frozenset(_roles(words)),
@@ -123,6 +129,8 @@ def verify(cached: str, query: str, similarity: float, *, restructured_threshold
         return Verdict(False, "scope")
     if not (_names_covered(a.names, b.words) and _names_covered(b.names, a.words)):
         return Verdict(False, "entity")
+    if _reordered(a.name_order, b.name_order):
+        return Verdict(False, "role_swap")
     if _opposed(a.words, b.words):
         return Verdict(False, "antonym")
     if _swapped(a.roles, b.roles) or (a.roles != b.roles and a.content == b.content):
@@ -142,8 +150,26 @@ def minimal_pair(a: Question, b: Question) -> bool:
     return SequenceMatcher(None, a.frame, b.frame, autojunk=False).ratio() >= MINIMAL_PAIR_RATIO
 
 
+def _reordered(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether the names both questions have come in another order ("leaving British Gas for Octopus" /
+    "move from Octopus to British Gas"): the same entities in swapped roles."""
+    shared = set(a) & set(b)
+    return len(shared) >= 2 and [n for n in a if n in shared] != [n for n in b if n in shared]
+
+
+def _adverbial(words: tuple[str, ...], index: int) -> bool:
+    """Whether a number word is used as no number: "once" as a conjunction ("once I've been here five years"),
+    "first" closing the question ("without warning me first")."""
+    word = words[index]
+    following = words[index + 1] if index + 1 < len(words) else ""
+    if word == "once":
+        return following in CONJUNCTION_SUBJECTS
+    return word == "first" and not following
+
+
 def _words(text: str) -> list[str]:
     lowered = text.lower().replace("\u2019", "'")
+    lowered = _PHRASE.sub(lambda m: PHRASES[m.group(0)], lowered)
     for contraction, expanded in IRREGULAR_NOT.items():
         lowered = lowered.replace(contraction, expanded)
     for suffix, expanded in _CONTRACTIONS.items():
@@ -162,14 +188,21 @@ def _words(text: str) -> list[str]:
 
 
 _CUE_WORDS = tuple(sorted({*DAY_AND_MONTH_NAMES, *QUANTIFIERS, *NUMBER_WORDS, *DIGITS} - {"%"}))
+_CUE_SET = frozenset(_CUE_WORDS)
+_CUES_BY_LENGTH: dict[int, tuple[str, ...]] = {
+    n: tuple(c for c in _CUE_WORDS if len(c) == n and len(c) >= 5) for n in {len(c) for c in _CUE_WORDS}
+}
 
 
 @lru_cache(maxsize=4096)
 def _cue_spelling(word: str) -> str:
     """A misspelt cue word ("mondys", "annul", "retrn") read as the cue, so the cue checks compare like with like."""
-    if len(word) < 5 or word in _CUE_WORDS or not is_typo_candidate(word):
+    if len(word) < 5 or word in _CUE_SET or not is_typo_candidate(word):
         return word
-    return next((cue for cue in _CUE_WORDS if len(cue) >= 5 and typo_of(word, cue)), word)
+    near = _CUES_BY_LENGTH.get(len(word) - 1, ()) + _CUES_BY_LENGTH.get(len(word), ()) + _CUES_BY_LENGTH.get(
+        len(word) + 1, ()
+    )
+    return next((cue for cue in near if typo_of(word, cue)), word)
 
 
 def _swapped(a: frozenset[tuple[str, str]], b: frozenset[tuple[str, str]]) -> bool:
@@ -230,8 +263,15 @@ def _opposed(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return False
 
 
+@lru_cache(maxsize=16384)
 def _is_number(word: str) -> bool:
-    return any(c.isdigit() for c in word) or word in NUMBER_WORDS or word in DIGITS or word in "£$€%"
+    return (
+        any(c.isdigit() for c in word)
+        or word in NUMBER_WORDS
+        or word in DIGITS
+        or word in "£$€%"
+        or (word.endswith("s") and word[:-1] in NUMBER_WORDS)  # "weekends", "thirds"
+    )
 
 
 def _as_number(word: str) -> str:
@@ -261,6 +301,7 @@ def _unmatched(a: Question, b: Question) -> set[str]:
     return missing
 
 
+@lru_cache(maxsize=65536)
 def typo_of(word: str, other: str) -> bool:
     """Whether ``word`` reads as a misspelling of ``other``: one edit apart, and not two real words
     ("hotel" / "hostel" is a swap, "hotle" / "hotel" a typo). Substitutions count from five letters on

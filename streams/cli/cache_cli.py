@@ -41,6 +41,7 @@ def add_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     evaluate = subcommand("eval", "semantic-hit precision and recall on labelled pairs {a, b, same}")
     evaluate.add_argument("pairs", type=Path, nargs="+", help="JSONL files of {a, b, same} pairs (taken together)")
     evaluate.add_argument("--threshold", type=float, default=None, help="default: [cache] semantic_threshold")
+    evaluate.add_argument("--restructured", type=float, default=None, help="default: [cache] restructured_threshold")
     bench = subcommand("bench", "semantic lookup latency with N entries in one tenant's index")
     bench.add_argument("--entries", type=int, default=10_000, help="entries in the tenant's index")
     bench.add_argument("--queries", type=int, default=300, help="lookups timed")
@@ -65,7 +66,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if command == "eval":
         from gateway.semantic.evaluate import report
 
-        print(report(args.pairs, embedder, threshold=threshold, restructured_threshold=options.restructured_threshold))
+        restructured = args.restructured if args.restructured is not None else options.restructured_threshold
+        print(report(args.pairs, embedder, threshold=threshold, restructured_threshold=restructured))
         return 0
     from gateway.semantic.benchmark import run as run_bench
 

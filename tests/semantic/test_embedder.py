@@ -78,3 +78,18 @@ def test_entries_of_one_model_are_never_candidates_for_another() -> None:
         assert cache.search(index, f"{l6.model}|ns", question, l6.embed(question), 0.5) is not None
     finally:
         cache.close()
+
+
+def test_the_pooled_output_of_the_default_model_is_the_mean_of_its_token_states() -> None:
+    # paraphrase-MiniLM-L3's export pools in its graph; the embedder reads that output instead of pooling itself.
+    embedder = MiniLMEmbedder(cache_size=0)
+    texts = ["Is the clinic open on Sundays?", "How do I reset my password if I no longer have access to my email?"]
+    encodings = embedder._tokenizer.encode_batch(texts)
+    ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
+    mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+    states_name = next(o.name for o in embedder._session.get_outputs() if len(o.shape) == 3)
+    assert states_name != embedder._output
+    states = embedder._session.run([states_name], {"input_ids": ids, "attention_mask": mask})[0]
+    for row, vector in enumerate(embedder.embed_many(texts)):
+        mean = states[row][mask[row] == 1].mean(axis=0)
+        assert float(vector @ (mean / np.linalg.norm(mean))) > 1 - 1e-5

@@ -25,6 +25,17 @@ REFUSED = [
     ("What's the income tax rate on earnings over £50,270?", "What's the income tax rate on earnings over £40,270?",
      "number_or_date"),
     ("What are the benefits of the shingles vaccine?", "What are the downsides of the shingles vaccine?", "antonym"),
+    # the same two names in swapped roles
+    ("Is there an exit fee for leaving British Gas for Octopus?",
+     "If I move from Octopus over to British Gas, will I be charged to leave?", "role_swap"),
+    # a phrasal verb read as the one word the antonym list knows ("cut out" = "avoid")
+    ("What foods should I eat while taking warfarin?", "What foods should I cut out while taking warfarin?",
+     "antonym"),
+    ("Who fixes a leak in a rented flat?", "Who fixes a leak in an owned flat?", "antonym"),
+    # "once" a count, "first" an ordinal, plural days: still numbers
+    ("Can I pay once a month?", "Can I pay twice a month?", "number_or_date"),
+    ("When is the first payment due?", "When is the second payment due?", "number_or_date"),
+    ("Do you deliver on weekends?", "Do you deliver on weekdays?", "number_or_date"),
 ]  # fmt: skip
 SERVED = [
     ("How do I cancel my mobile contract?", "How can I cancel my mobile contract?"),
@@ -43,6 +54,13 @@ SERVED = [
     ("Does the Pixel support wireless charging?", "Does the Pixel support wireless charge?"),  # lemmas
     ("What's the maximum I can pay into an ISA?", "I'd like to know: what's the maximum I can pay into an ISA?"),
     ("Can I bring my own wine to the restaurant?", "Is it OK to bring my own wine to the restaurant?"),
+    # "once" as a conjunction and "first" closing the question are no numbers; "weekends" is "weekend"
+    ("What's my holiday entitlement when I've worked here five years?",
+     "What's my holiday entitlement once I've worked here five years?"),
+    ("Can my landlord enter the flat without giving notice?",
+     "Can my landlord enter the flat without giving notice first?"),
+    ("Do you deliver on weekends?", "Do you deliver at the weekend?"),
+    ("What's 15% of 200?", "What's fifteen per cent of 200?"),
 ]
 
 
