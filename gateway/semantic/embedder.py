@@ -18,6 +18,7 @@ Embeddings are cached by text
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 from collections import OrderedDict
@@ -73,9 +74,13 @@ def _model_bytes(name: str) -> bytes:
     source = next(f for f in files if str(f).endswith("paraphrase-MiniLM-L3-v2.onnx"))
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    with tempfile.TemporaryDirectory(prefix="sg-embed-") as scratch:  # quantize_dynamic writes a file
+    # quantize_dynamic writes a shape-inferred copy beside its input and deletes it after: given the installed file,
+    # two processes loading at once raced on that copy in site-packages (one read it as the other deleted it).
+    with tempfile.TemporaryDirectory(prefix="sg-embed-") as scratch:
+        private = Path(scratch) / "model.onnx"
+        shutil.copyfile(str(source.locate()), private)
         target = Path(scratch) / "model.int8.onnx"
-        quantize_dynamic(Path(str(source.locate())), target, weight_type=QuantType.QInt8)
+        quantize_dynamic(private, target, weight_type=QuantType.QInt8)
         return target.read_bytes()
 
 
