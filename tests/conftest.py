@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # lets `import tests.support` work under a bare `pytest` too
@@ -58,6 +59,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         session.__exit__(None, None, None)
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A client of the session's Redis for one test, closed after it."""
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture

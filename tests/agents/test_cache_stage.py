@@ -90,13 +90,6 @@ def test_bypass_mode_is_not_cacheable() -> None:
 
 
 @pytest.fixture
-async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 def cache(redis_client: aioredis.Redis) -> Caches:
     return Caches(ResponseCache(redis_client), MissFlights())
 

@@ -51,13 +51,6 @@ async def providers(sim: SimulatorServer) -> AsyncIterator[dict[str, Provider]]:
         await provider.aclose()
 
 
-@pytest_asyncio.fixture
-async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
 class TrackingStore(RedisCompletionStore):
     """A store that remembers which keys it wrote, so a test can delete exactly those."""
 

@@ -18,27 +18,20 @@ from tests.support.ports import closed_redis_url
 
 
 @pytest_asyncio.fixture
-async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    redis = aioredis.Redis.from_url(redis_url)
-    yield redis
-    await redis.aclose()
-
-
-@pytest_asyncio.fixture
-async def prefix(client: aioredis.Redis) -> AsyncIterator[str]:
+async def prefix(redis_client: aioredis.Redis) -> AsyncIterator[str]:
     """A key prefix of this test's own; its keys are deleted afterwards."""
     name = f"sgtest-batch-{uuid.uuid4().hex[:8]}:"
     yield name
-    keys = [key async for key in client.scan_iter(match=f"{name}*")]
+    keys = [key async for key in redis_client.scan_iter(match=f"{name}*")]
     if keys:
-        await client.delete(*keys)
+        await redis_client.delete(*keys)
 
 
 class CountingBatcher(RedisBatcher):
     """Counts the pipelines it sends."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
-        super().__init__(client)
+    def __init__(self, redis_client: aioredis.Redis) -> None:
+        super().__init__(redis_client)
         self.sent: list[int] = []
 
     async def _send(self, batch: list[Any]) -> None:
@@ -47,18 +40,18 @@ class CountingBatcher(RedisBatcher):
 
 
 async def test_commands_issued_together_share_one_pipeline_and_each_gets_its_reply(
-    client: aioredis.Redis, prefix: str
+    redis_client: aioredis.Redis, prefix: str
 ) -> None:
-    batcher = CountingBatcher(client)
+    batcher = CountingBatcher(redis_client)
     await asyncio.gather(*(batcher.command("SET", f"{prefix}{n}", f"v{n}") for n in range(20)))
     replies = await asyncio.gather(*(batcher.command("GET", f"{prefix}{n}") for n in range(20)))
     assert replies == [f"v{n}".encode() for n in range(20)]
     assert batcher.sent == [20, 20]
 
 
-async def test_an_error_reaches_only_the_command_that_caused_it(client: aioredis.Redis, prefix: str) -> None:
-    await client.rpush(f"{prefix}list", "x")
-    batcher = CountingBatcher(client)
+async def test_an_error_reaches_only_the_command_that_caused_it(redis_client: aioredis.Redis, prefix: str) -> None:
+    await redis_client.rpush(f"{prefix}list", "x")
+    batcher = CountingBatcher(redis_client)
     outcomes = await asyncio.gather(
         batcher.command("SET", f"{prefix}a", "1"),
         batcher.command("GET", f"{prefix}list"),  # WRONGTYPE
@@ -71,10 +64,10 @@ async def test_an_error_reaches_only_the_command_that_caused_it(client: aioredis
     assert batcher.sent == [3]
 
 
-async def test_a_script_the_server_does_not_know_is_loaded_and_run(client: aioredis.Redis, prefix: str) -> None:
+async def test_a_script_the_server_does_not_know_is_loaded_and_run(redis_client: aioredis.Redis, prefix: str) -> None:
     # A body never sent before has a SHA no server knows: EVALSHA answers NOSCRIPT, as after a Redis restart.
-    script = client.register_script(f"-- {uuid.uuid4().hex}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])")
-    batcher = RedisBatcher(client)
+    script = redis_client.register_script(f"-- {uuid.uuid4().hex}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])")
+    batcher = RedisBatcher(redis_client)
     first, second = await asyncio.gather(
         batcher.script(script, [f"{prefix}n"], [2]), batcher.script(script, [f"{prefix}n"], [3])
     )
@@ -93,13 +86,15 @@ async def test_every_caller_sees_a_connection_failure() -> None:
         await down.aclose()
 
 
-async def test_held_claims_are_renewed_together_until_every_holder_left(client: aioredis.Redis, prefix: str) -> None:
-    claims = RedisCallClaims(client, prefix=prefix, lease_s=1.0)
+async def test_held_claims_are_renewed_together_until_every_holder_left(
+    redis_client: aioredis.Redis, prefix: str
+) -> None:
+    claims = RedisCallClaims(redis_client, prefix=prefix, lease_s=1.0)
     assert await claims.claim("a") and await claims.claim("b")
     with claims.holding("a"), claims.holding("b"):
         with claims.holding("b"):  # the same id held twice (a duplicate call): one leaving keeps it renewed
             await asyncio.sleep(1.2)
         await asyncio.sleep(1.3)  # 2.5 leases in all: both would have lapsed without renewals
-        assert await client.exists(f"{prefix}a", f"{prefix}b") == 2
+        assert await redis_client.exists(f"{prefix}a", f"{prefix}b") == 2
     await asyncio.sleep(1.5)
-    assert await client.exists(f"{prefix}a", f"{prefix}b") == 0
+    assert await redis_client.exists(f"{prefix}a", f"{prefix}b") == 0
