@@ -13,6 +13,7 @@ import math
 
 from agents.job import RoutePlan
 from agents.validate import CORRECTION_MAX_CHARS
+from gateway.catalog import ModelSpec
 from gateway.context_window import drop_oldest_turns, prompt_tokens
 from gateway.limits.decide import Estimate
 from gateway.model_tokens import TOKENS_PER_MESSAGE
@@ -25,10 +26,11 @@ from schemas.request import LLMRequest
 def plan_estimate(request: LLMRequest, plan: RoutePlan, settings: Settings) -> Estimate:
     """The worst case of serving ``request`` over ``plan``: summed over steps, dearest link of each step, plus the
     schema retry a ``response_format`` request may make."""
-    steps = [_dearest(request, step, settings) for step in plan.steps]
+    prompts = [_link_prompts(request, step, settings) for step in plan.steps]
+    steps = [_dearest(request, links, settings) for links in prompts]
     if request.response_format is not None and not plan.is_cascade:
         # The retry re-sends the first step's prompt with the rejected answer and the correction appended.
-        steps.append(_dearest(request, plan.first, settings, extra_prompt_tokens=_retry_turns(request)))
+        steps.append(_dearest(request, prompts[0], settings, extra_prompt_tokens=_retry_turns(request)))
     return Estimate(
         input_tokens=sum(tokens for tokens, _ in steps),
         max_output_tokens=request.max_tokens * len(steps),
@@ -36,17 +38,23 @@ def plan_estimate(request: LLMRequest, plan: RoutePlan, settings: Settings) -> E
     )
 
 
-def _dearest(request: LLMRequest, step: Route, settings: Settings, extra_prompt_tokens: int = 0) -> tuple[int, float]:
-    """The most prompt tokens, and the dearest worst case, over the links of ``step``'s fallback chain."""
+def _link_prompts(request: LLMRequest, step: Route, settings: Settings) -> list[tuple[ModelSpec, int]]:
+    """Each link of ``step``'s fallback chain with the prompt tokens of the step's turns in its encoding."""
     messages = drop_oldest_turns(request.messages, step.drop_turns)
+    specs = [settings.models[link.model] for link in step.chain]
+    return [(spec, prompt_tokens(spec, messages, request.system)) for spec in specs]
+
+
+def _dearest(
+    request: LLMRequest, links: list[tuple[ModelSpec, int]], settings: Settings, extra_prompt_tokens: int = 0
+) -> tuple[int, float]:
+    """The most prompt tokens, and the dearest worst case, over ``links`` (a step's chain, its prompts counted)."""
     step_tokens = 0
     step_usd = 0.0
-    for link in step.chain:
-        spec = settings.models[link.model]
-        prompt = prompt_tokens(spec, messages, request.system) + extra_prompt_tokens
-        tokens = math.ceil(prompt * settings.input_token_margin)
+    unknown_rate = settings.pricing.unknown_usd_per_mtok
+    for spec, prompt in links:
+        tokens = math.ceil((prompt + extra_prompt_tokens) * settings.input_token_margin)
         step_tokens = max(step_tokens, tokens)
-        unknown_rate = settings.pricing.unknown_usd_per_mtok
         step_usd = max(step_usd, worst_case_usd(price_of(spec), tokens, request.max_tokens, unknown_rate))
     return step_tokens, step_usd
 
