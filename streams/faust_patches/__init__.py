@@ -9,8 +9,8 @@ Corrections (one module each), installed together by :func:`install`:
 - :mod:`~streams.faust_patches.end_offsets`: recover tables to the true end of their changelog.
 - :mod:`~streams.faust_patches.changelog_barrier`: no offset commit or partition hand-over ahead of table writes.
 
-Private internals behind public helpers: :func:`acting_for` (:mod:`~streams.faust_patches.event_context`, Faust's
-``_current_event``) and :func:`stage_channel` (:mod:`~streams.faust_patches.channels`, a channel's ``_queue``).
+Private internals behind a public helper: :func:`acting_for` (:mod:`~streams.faust_patches.event_context`, Faust's
+``_current_event``).
 :mod:`~streams.faust_patches.gate` checks the versions and the shape of every method relied on before any change.
 """
 
@@ -21,10 +21,9 @@ import faust
 from gateway.kafka_security import KafkaConnection
 from gateway.settings import Settings
 from streams.faust_patches import changelog_barrier, commit_offsets, end_offsets, fetch_wait, gate
-from streams.faust_patches.channels import stage_channel
 from streams.faust_patches.event_context import acting_for
 
-__all__ = ["acting_for", "install", "stage_channel"]
+__all__ = ["acting_for", "install"]
 
 
 def install(app: faust.App, settings: Settings, kafka: KafkaConnection | None = None) -> None:

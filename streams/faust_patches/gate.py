@@ -128,13 +128,6 @@ SHAPES: tuple[Shape, ...] = (
         "does seeking a partition still re-deliver from that offset (read offset reset with it)?",
     ),
     Shape(
-        "faust.channels:Channel.queue",
-        "549dd774f3e314a7194253bac92254c17e8095ce09f9ab44110e657a8f1e4418",
-        "channels",
-        "overridden",
-        "is the buffer still _queue, a FlowControlQueue(clear_on_resume=True)?",
-    ),
-    Shape(
         "faust.streams:current_event",
         "3b821f1a78d86a58234dfe781fbf539775b00e66fdac9489c1c398a2d81d7e9d",
         "event_context",
