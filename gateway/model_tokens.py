@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import gzip
 import math
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -66,12 +67,60 @@ def load_encodings() -> None:
     cl100k_encoding()
 
 
-@lru_cache(maxsize=128)
+class CountMemo:
+    """Token counts of recently counted texts, keyed by the text itself (so a hit is exact), bounded by the
+    characters it holds; the oldest entries go first.
+
+    Screening counts one prompt for every link and step of its route (and Claude reuses the cl100k count), all in a
+    row; and a prompt that comes back (a cache hit, a retry, a redelivery) is counted again at screening, where
+    the encode is most of what screening costs (~55 us per KB per encoding). Texts longer than a 64th of the
+    bound are not kept, so one huge prompt cannot flush the rest.
+    """
+
+    def __init__(self, max_chars: int) -> None:
+        self._counts: dict[str, int] = {}
+        self._chars = 0
+        self._max_chars = max_chars
+        self._lock = threading.Lock()  # eviction walks the dict; a count is only ever added from one thread here
+
+    def get(self, text: str) -> int | None:
+        """The count of ``text``, if kept."""
+        return self._counts.get(text)
+
+    def put(self, text: str, count: int) -> None:
+        """Keep ``count`` for ``text`` (evicting the oldest entries beyond the bound)."""
+        if len(text) > self._max_chars // 64:
+            return
+        with self._lock:
+            if text in self._counts:
+                return
+            self._counts[text] = count
+            self._chars += len(text)
+            while self._chars > self._max_chars:
+                oldest = next(iter(self._counts))
+                self._chars -= len(oldest)
+                del self._counts[oldest]
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+
+MEMO_CHARS = 4 * 1024 * 1024
+"""Characters of prompt text each encoding's memo keeps: ~4,000 prompts of 1 KB, a few MB (the strings are the
+requests' own, shared between the two memos)."""
+_MEMOS = {"o200k_base": CountMemo(MEMO_CHARS), "cl100k_base": CountMemo(MEMO_CHARS)}
+
+
 def _encoded_length(encoding_name: str, text: str) -> int:
-    """Tokens of ``text`` in an encoding. Screening counts one prompt for every link and step of its route (and
-    Claude reuses the cl100k count), all in a row: a small cache turns those into one encode per encoding."""
-    encoding = o200k_encoding() if encoding_name == "o200k_base" else cl100k_encoding()
-    return len(encoding.encode(text, disallowed_special=()))
+    """Tokens of ``text`` in an encoding (``encode_ordinary``: special-token text counts as plain text, exactly
+    as ``encode(text, disallowed_special=())`` does, without scanning for them)."""
+    memo = _MEMOS[encoding_name]
+    count = memo.get(text)
+    if count is None:
+        encoding = o200k_encoding() if encoding_name == "o200k_base" else cl100k_encoding()
+        count = len(encoding.encode_ordinary(text))
+        memo.put(text, count)
+    return count
 
 
 @dataclass(frozen=True, slots=True)

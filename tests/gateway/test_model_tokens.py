@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import math
 from importlib import resources
 
 from gateway.catalog import DEFAULT_MODELS, ModelSpec
-from gateway.model_tokens import ANTHROPIC_ESTIMATE_FACTOR, counter_for, o200k_encoding
+from gateway.model_tokens import ANTHROPIC_ESTIMATE_FACTOR, CountMemo, TokenCounter, counter_for, o200k_encoding
 from gateway.tokens import encoding as cl100k
 
 # tiktoken's expected_hash for https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken
@@ -44,3 +45,25 @@ def test_counts_differ_by_encoding_and_claude_is_estimated_upwards() -> None:
     plain = len(cl100k().encode(TEXT))
     assert o200k == len(o200k_encoding().encode(TEXT)) and o200k != plain
     assert counter_for(DEFAULT_MODELS["claude-sonnet-4"]).text(TEXT) == -(-plain * ANTHROPIC_ESTIMATE_FACTOR // 1)
+
+
+def test_the_count_memo_keeps_counts_exact_and_its_text_within_its_bound() -> None:
+    memo = CountMemo(max_chars=12_800)
+    texts = [f"prompt {n} " + "x" * 90 for n in range(200)]  # ~100 chars each: about 128 fit
+    for n, text in enumerate(texts):
+        memo.put(text, n)
+    kept = [n for n, text in enumerate(texts) if memo.get(text) is not None]
+    assert kept == list(range(200 - len(kept), 200))  # the newest, and exactly what was put
+    assert all(memo.get(texts[n]) == n for n in kept)
+    assert sum(len(texts[n]) for n in kept) <= 12_800 and len(memo) == len(kept) >= 120
+    memo.put("y" * 201, 7)  # longer than a 64th of the bound: not kept
+    assert memo.get("y" * 201) is None
+
+
+def test_a_repeated_prompt_counts_the_same_as_a_fresh_encode() -> None:
+    text = "Summarise <|endoftext|> this, please: 中文 🙂 " * 20
+    for spec_counter in (TokenCounter("o200k_base"), TokenCounter("cl100k_base"), TokenCounter("cl100k_base", 1.2)):
+        first = spec_counter.text(text)
+        assert spec_counter.text(text) == first  # from the memo
+        encoding = o200k_encoding() if spec_counter.encoding_name == "o200k_base" else cl100k()
+        assert first == math.ceil(len(encoding.encode(text, disallowed_special=())) * spec_counter.factor)
