@@ -16,7 +16,7 @@ Normalised meaning (whatever the provider's own convention):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 KINDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
@@ -39,7 +39,7 @@ class TokenCounts:
 
     def as_fields(self) -> dict[str, int]:
         """The five counts by field name, for the contract models that carry them."""
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {kind: getattr(self, kind) for kind in KINDS}
 
     @property
     def uncached_input_tokens(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from agents.account import NO_CHARGE, SKIPPED_OUTCOMES, Charge, build_outputs, charge_of, provider_attempts
 from gateway.price_source import SOURCE
 from gateway.settings import load_settings
-from gateway.token_counts import TokenCounts
+from gateway.token_counts import KINDS, TokenCounts
 from gateway.tokens import count_chat, count_text
 from schemas.codes import ErrorCode
 from schemas.result import Attempt, ErrorInfo
@@ -178,3 +179,10 @@ def test_provider_counts_beyond_the_totals_are_capped() -> None:
     settlement = make_settlement(input_tokens=10, cached_input_tokens=50, output_tokens=5, reasoning_tokens=9)
     charge = charge_of(settlement, SETTINGS)
     assert (charge.counts.cached_input_tokens, charge.counts.reasoning_tokens) == (10, 5)
+
+
+def test_the_token_kinds_are_the_counts_fields_in_order() -> None:
+    """``as_fields`` (what results and usage events carry) walks ``KINDS``: it must name every count."""
+    assert tuple(f.name for f in dataclasses.fields(TokenCounts)) == KINDS
+    counts = TokenCounts(1, 2, 3, 4, 5)
+    assert counts.as_fields() == dataclasses.asdict(counts)
