@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import string
 import uuid
 
 from schemas.event_ids import event_id
@@ -58,3 +60,15 @@ def test_an_event_written_before_the_field_existed_reads_with_its_derived_id() -
 
 def test_a_given_event_id_is_kept() -> None:
     assert UsageEvent.model_validate({**USAGE, "event_id": "given"}).event_id == "given"
+
+
+def test_ids_equal_the_uuid_modules_uuid5_for_any_id_and_tenant() -> None:
+    """The id is computed without ``uuid.uuid5`` (cheaper): it must stay the very same string."""
+    rng = random.Random(19)
+    alphabet = string.ascii_letters + string.digits + "._:-|é中🙂"
+    for _ in range(2_000):
+        request_id = "".join(rng.choices(alphabet, k=rng.randint(1, 128)))
+        tenant = "".join(rng.choices(alphabet, k=rng.randint(1, 40)))
+        assert event_id("result", request_id) == str(uuid.uuid5(uuid.NAMESPACE_URL, f"streamgate:result:{request_id}"))
+        scoped = str(uuid.uuid5(uuid.NAMESPACE_URL, f"streamgate:usage:{tenant}:{request_id}"))
+        assert event_id("usage", request_id, tenant) == scoped
