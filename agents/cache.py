@@ -257,13 +257,18 @@ async def _store(job: Job, answer: CachedAnswer | None, caches: Caches, settings
         return
     policy = policy_of(request, settings)
     ttl = min(policy.ttl_s, request.cache.ttl_s or policy.ttl_s)
+    semantic = caches.semantic if wants_semantic(request, policy) else None
+    # A leader's key is the one its lookup computed (request and route plan are unchanged since): not hashed again.
+    if job.cache_lead is not None and semantic is None:
+        await caches.exact.put(job.cache_lead, answer, ttl)
+        return
     material = material_of(job, settings, policy)
-    await caches.exact.put(material.key, answer, ttl)
-    semantic = caches.semantic
+    key = material.key
+    await caches.exact.put(key, answer, ttl)
     question = material.question
-    if semantic is not None and question is not None and wants_semantic(request, policy):
-        await _safely(caches, lambda: semantic.remember(request.tenant, material.namespace, question, material.key,
-                                                        ttl), None)  # fmt: skip
+    if semantic is not None and question is not None:
+        await _safely(caches, lambda: semantic.remember(request.tenant, material.namespace, question, key, ttl),
+                      None)  # fmt: skip
 
 
 async def _safely(caches: Caches, call: Callable[[], Awaitable[T]], fallback: T) -> T:
