@@ -77,10 +77,11 @@ class AnthropicProvider:
                 if call.on_delta is not None:
                     body = {"model": call.model, "max_tokens": call.max_tokens, **_body(call)}
                     return await stream_message(self._client, call, body, call.on_delta, provider=self.name)
-                # As in the OpenAI adapter: the SDK's raw ``post`` route, and we parse the body ourselves.
+                # As in the OpenAI adapter: the SDK's raw ``post`` route, the body encoded by orjson, and we parse
+                # the answer ourselves.
                 response = await self._client.post(
                     MESSAGES_PATH,
-                    body={"model": call.model, "max_tokens": call.max_tokens, **_body(call)},
+                    content=orjson.dumps({"model": call.model, "max_tokens": call.max_tokens, **_body(call)}),
                     cast_to=httpx2.Response,
                     options={"headers": request_headers(call), "timeout": call.timeout_s},
                 )
