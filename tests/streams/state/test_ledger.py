@@ -253,3 +253,35 @@ def test_an_unpriced_model_is_reserved_at_the_configured_rate_by_the_reserve_pol
     assert admission.error is None and admission.reservation is not None
     # 8 prompt + 100 output tokens at $50 per Mtok (never $0).
     assert admission.reservation.usd == pytest.approx(108 * 50.0 / 1e6, abs=1e-12)
+
+
+def test_a_usage_value_replaced_behind_the_ledger_is_read_again(settings: Settings) -> None:
+    """The ledger keeps the states it decoded, valid only while the table holds that very value: a value written by
+    someone else (a changelog recovery) or deleted is decoded afresh."""
+    books = Books(settings)
+    assert books.admit(hello(tenant="acme", user="alice"), 1, None, NOW).error is None
+    full = UsageState.from_dict(books.usage["acme|alice"]).replace(requests=2)  # alice's limit is 2 per window
+    books.usage["acme|alice"] = full.to_dict()
+    refused = books.admit(hello(tenant="acme", user="alice"), 2, None, NOW)
+    assert refused.error is not None and refused.error.code == ErrorCode.RATE_LIMITED
+    del books.usage["acme|alice"]
+    assert books.admit(hello(tenant="acme", user="alice"), 3, None, NOW).error is None
+    assert books.usage_of("acme|alice").requests == 1 and books.usage_of("acme").requests == 2
+
+
+def test_admit_and_settle_leave_the_same_table_as_a_ledger_that_decodes_every_read(settings: Settings) -> None:
+    books, fresh = Books(settings), Books(settings)
+    requests = [hello(tenant=f"t{n % 3}", user=f"u{n % 2}") for n in range(12)]
+    for offset, request in enumerate(requests):
+        for ledger in (books, fresh):
+            ledger.admit(request, offset, None, NOW)
+            if ledger is fresh:
+                ledger.ledger._limits._decoded.clear()  # type: ignore[union-attr]
+    for request in requests:
+        for ledger in (books, fresh):
+            record = ledger.ledger.record(request)
+            settlement = make_settlement(request, input_tokens=5, output_tokens=7)
+            ledger.ledger.apply_settlement(settlement, record, usd=0.001, tokens=12, state="done")
+            if ledger is fresh:
+                ledger.ledger._limits._decoded.clear()  # type: ignore[union-attr]
+    assert books.usage == fresh.usage
