@@ -83,7 +83,11 @@ def fit_route(request: LLMRequest, chain: list[ChainLink], settings: Settings, p
     if drop is None or (drop > 0 and policy == "reject"):
         return None
     messages = drop_oldest_turns(request.messages, drop)
-    kept = [link for link in chain if fits(settings.models[link.model], messages, request.system, request.max_tokens)]
+    # The first link fits by construction (turns_to_drop counted exactly what fits would): only fallbacks are checked.
+    kept = [chain[0]]
+    kept += [
+        link for link in chain[1:] if fits(settings.models[link.model], messages, request.system, request.max_tokens)
+    ]
     return Route(chain=tuple(kept), drop_turns=drop)
 
 

@@ -104,3 +104,17 @@ def test_a_cascade_step_to_a_smaller_window_is_rechecked(policy: str) -> None:
     else:
         assert routed.models == ("gpt-4o", "tiny") and routed.steps[1].drop_turns > 0
         assert routed.steps[0].drop_turns == 0
+
+
+def test_what_turns_to_drop_keeps_fits_and_one_turn_more_does_not_for_any_conversation() -> None:
+    """``fit_route`` relies on it: the first link is kept without a second ``fits`` check."""
+    for turns in range(1, 31):
+        for system in (None, "You are a gateway test."):
+            for max_tokens in (1, 60, 100, 500):
+                messages = history(turns)
+                drop = turns_to_drop(SMALL, messages, system, max_tokens)
+                if drop is None:
+                    assert not fits(SMALL, drop_oldest_turns(messages, len(messages)), system, max_tokens)
+                    continue
+                assert fits(SMALL, drop_oldest_turns(messages, drop), system, max_tokens)
+                assert drop == 0 or not fits(SMALL, drop_oldest_turns(messages, drop - 1), system, max_tokens)
