@@ -44,6 +44,19 @@ ANTONYM_PAIRS = (
     ("day", "night"), ("this", "next"), ("this", "last"), ("light", "heavy"), ("small", "large"), ("small", "big"),
     ("smallest", "largest"),
 )  # fmt: skip
+# Words that say "more of it" / "less of it". A reworded question with only the one kind against only the other is a
+# flip no antonym pair names ("increase my limit" / "make my limit smaller", "raise" / "bring down").
+INCREASING = frozenset({
+    "increase", "raise", "more", "big", "bigger", "large", "larger", "high", "higher", "grow", "boost", "strengthen",
+    "improve", "better", "loud", "louder", "fast", "faster", "expand", "extend", "enlarge", "lengthen", "rise",
+    "maximise", "maximize", "great", "greater", "strong", "stronger", "gain", "speed", "accelerate", "heighten",
+    "amplify", "double", "upgrade", "up",
+})  # fmt: skip
+DECREASING = frozenset({
+    "decrease", "reduce", "lower", "less", "fewer", "small", "smaller", "little", "low", "shrink", "weaken", "worsen",
+    "worse", "quiet", "quieter", "slow", "slower", "shorten", "minimise", "minimize", "weak", "weaker", "fall",
+    "drop", "decline", "lessen", "diminish", "halve", "downgrade", "cut", "lose", "down",
+})  # fmt: skip
 DIRECTIONAL = frozenset({"from", "to", "into", "than", "vs", "versus", "over"})
 QUANTIFIERS = frozenset({
     "additional", "all", "also", "annual", "annually", "another", "any", "both", "daily", "double", "each", "either",
@@ -106,6 +119,8 @@ PHRASES = {
     "cut out": "avoid", "stay away from": "avoid", "steer clear of": "avoid", "keep away from": "avoid",
     "turn off": "disable", "switch off": "disable", "turn on": "enable", "switch on": "enable",
     "per cent": "percent", "sign up": "register", "log in": "login", "sign in": "login",
+    "bring down": "lower", "go down": "decrease", "come down": "decrease", "go up": "increase", "put up": "raise",
+    "speed up": "accelerate", "slow down": "slow",
 }  # fmt: skip
 # Words after which "once" is a conjunction ("once I have paid"), not a count ("once a week").
 CONJUNCTION_SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it", "the", "my", "your", "our", "their"})

@@ -36,6 +36,13 @@ REFUSED = [
     ("Can I pay once a month?", "Can I pay twice a month?", "number_or_date"),
     ("When is the first payment due?", "When is the second payment due?", "number_or_date"),
     ("Do you deliver on weekends?", "Do you deliver on weekdays?", "number_or_date"),
+    # reworded traps: WordNet antonyms, "more" against "less", whose thing, which slot, which way
+    ("How do I improve my credit score?", "Which habits will worsen my credit score?", "antonym"),
+    ("How do I strengthen my wifi signal?", "What weakens a wifi signal?", "antonym"),
+    ("How do I increase my credit limit?", "Can I ask you to make my credit limit smaller?", "antonym"),
+    ("How do I reset my own password?", "How can I reset a colleague's password for them?", "scope"),
+    ("How do I pay my gas bill?", "Can you pay my electricity bill for me?", "substitution"),
+    ("How do I transfer money to my partner?", "How does my partner send money to me?", "role_swap"),
 ]  # fmt: skip
 SERVED = [
     ("How do I cancel my mobile contract?", "How can I cancel my mobile contract?"),
@@ -55,12 +62,24 @@ SERVED = [
     ("What's the maximum I can pay into an ISA?", "I'd like to know: what's the maximum I can pay into an ISA?"),
     ("Can I bring my own wine to the restaurant?", "Is it OK to bring my own wine to the restaurant?"),
     # "once" as a conjunction and "first" closing the question are no numbers; "weekends" is "weekend"
-    ("What's my holiday entitlement when I've worked here five years?",
-     "What's my holiday entitlement once I've worked here five years?"),
-    ("Can my landlord enter the flat without giving notice?",
-     "Can my landlord enter the flat without giving notice first?"),
+    (
+        "What's my holiday entitlement when I've worked here five years?",
+        "What's my holiday entitlement once I've worked here five years?",
+    ),
+    (
+        "Can my landlord enter the flat without giving notice?",
+        "Can my landlord enter the flat without giving notice first?",
+    ),
     ("Do you deliver on weekends?", "Do you deliver at the weekend?"),
     ("What's 15% of 200?", "What's fifteen per cent of 200?"),
+    # one word swapped for a WordNet synonym of a frequent sense of both
+    ("How do I buy a season ticket?", "How do I purchase a season ticket?"),
+    ("Is the museum shut on bank holidays?", "Is the museum closed on bank holidays?"),
+    # a possessor the other side names too; "card's" is "card is"
+    ("What's the capital of Australia?", "Which city is Australia's capital?"),
+    ("How do I lock my card?", "My card's missing, how do I lock it?"),
+    # the same party after "to" on both sides
+    ("Can my partner send money to me?", "Is it possible for my partner to send money to me?"),
 ]
 
 
