@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.semantic.compose import composed
 from gateway.semantic.embedder import Embedder
 from gateway.semantic.index import TenantIndex
 from gateway.semantic.service import SemanticCache
@@ -94,7 +95,8 @@ def evaluate(
     for pair in pairs:
         a, b, same = str(pair["a"]), str(pair["b"]), bool(pair["same"])
         category = str(pair.get("category", "same" if same else "different"))
-        va, vb = embedder.embed_many([a, b])
+        # One at a time, as a lone request is embedded (a batch shares the quantiser's activation scale).
+        va, vb = embedder.embed(a), embedder.embed(b)
         index = TenantIndex(1, embedder.dimensions)
         index.add("k", "ns", a, va, float("inf"))
         hit = cache.search(index, "ns", b, vb, threshold) is not None
@@ -106,14 +108,19 @@ def evaluate(
     return verified, plain, hits_by, pairs_by
 
 
-def report(paths: list[Path], embedder: Embedder, *, threshold: float, restructured_threshold: float) -> str:
-    """The printed evaluation of the pairs of ``paths`` taken together."""
-    pairs = [pair for path in paths for pair in read_pairs(path)]
+def report(
+    paths: list[Path], embedder: Embedder, *, threshold: float, restructured_threshold: float, compose: bool = False
+) -> str:
+    """The printed evaluation of the pairs of ``paths`` taken together (with each file's composed pairs added when
+    ``compose``: see :mod:`gateway.semantic.compose`)."""
+    files = [read_pairs(path) for path in paths]
+    pairs = [pair for each in files for pair in each + (composed(each) if compose else [])]
     verified, plain, hits_by, pairs_by = evaluate(
         pairs, embedder, threshold=threshold, restructured_threshold=restructured_threshold
     )
     lines = [
-        f"{' + '.join(map(str, paths))}: {verified.pairs} pairs, {verified.positives} with the same answer; "
+        f"{' + '.join(map(str, paths))}{' (+ composed)' if compose else ''}: {verified.pairs} pairs, "
+        f"{verified.positives} with the same answer; "
         f"model {embedder.model}, threshold {threshold}, restructured {restructured_threshold}",
         f"  verified:     precision {verified.precision:.4f} ({verified.correct}/{verified.hits} hits right; "
         f"95 % lower bound {verified.precision_lower_bound:.4f}), "

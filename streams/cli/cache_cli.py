@@ -42,6 +42,9 @@ def add_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     evaluate.add_argument("pairs", type=Path, nargs="+", help="JSONL files of {a, b, same} pairs (taken together)")
     evaluate.add_argument("--threshold", type=float, default=None, help="default: [cache] semantic_threshold")
     evaluate.add_argument("--restructured", type=float, default=None, help="default: [cache] restructured_threshold")
+    evaluate.add_argument(
+        "--compose", action="store_true", help="add each file's derived pairs: reworded paraphrases and traps"
+    )
     bench = subcommand("bench", "semantic lookup latency with N entries in one tenant's index")
     bench.add_argument("--entries", type=int, default=10_000, help="entries in the tenant's index")
     bench.add_argument("--queries", type=int, default=300, help="lookups timed")
@@ -67,7 +70,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from gateway.semantic.evaluate import report
 
         restructured = args.restructured if args.restructured is not None else options.restructured_threshold
-        print(report(args.pairs, embedder, threshold=threshold, restructured_threshold=restructured))
+        print(report(args.pairs, embedder, threshold=threshold, restructured_threshold=restructured,
+                     compose=args.compose))  # fmt: skip
         return 0
     from gateway.semantic.benchmark import run as run_bench
 
