@@ -62,13 +62,13 @@ def caches(client: aioredis.Redis, embedder: MiniLMEmbedder) -> Iterator[Caches]
     built.semantic.close()
 
 
-async def answered(caches: Caches, text: str, **fields: Any) -> Job:
+async def answered(caches: Caches, text: str, settings: Any = SETTINGS, **fields: Any) -> Job:
     """Ask ``text`` (a miss) and store a fresh answer for it."""
-    job = await lookup(make_job(make_request(text, **fields)), caches, SETTINGS)
+    job = await lookup(make_job(make_request(text, **fields)), caches, settings)
     assert not job.finished, job
     job = job.evolve(status="ok", output=f"answer to {text}", model="gpt-4o-mini", provider="openai",
                      input_tokens=10, output_tokens=5)  # fmt: skip
-    await remember(job, caches, SETTINGS)
+    await remember(job, caches, settings)
     return job
 
 
@@ -122,6 +122,41 @@ async def test_semantic_is_off_unless_the_request_or_the_tenant_policy_asks(cach
     assert not (await ask(caches, "How can I cancel my mobile contract?", tenant=tenant)).cached
     opted = load_settings(cache=CacheSettings(tenants={tenant: CacheRule(semantic=True)}))
     assert (await ask(caches, "How can I cancel my mobile contract?", opted, tenant=tenant)).cached
+
+
+class CountingEmbedder:
+    """The real model, counting the questions it embeds (an embedding is the semantic cache's main cost)."""
+
+    def __init__(self, inner: MiniLMEmbedder) -> None:
+        self.inner, self.embedded = inner, 0
+        self.dimensions, self.model = inner.dimensions, inner.model
+
+    def embed(self, text: str) -> Any:
+        return self.embed_many([text])[0]
+
+    def embed_many(self, texts: Any) -> Any:
+        self.embedded += len(texts)
+        return self.inner.embed_many(texts)
+
+
+async def test_only_tenants_with_semantic_caching_pay_for_embeddings(
+    client: aioredis.Redis, embedder: MiniLMEmbedder, tenant: str
+) -> None:
+    counting, loaded = CountingEmbedder(embedder), []
+    semantic = SemanticCache(SemanticStore(client), lambda: loaded.append(1) or counting,  # type: ignore[func-returns-value]
+                             max_entries=100, restructured_threshold=0.8)  # fmt: skip
+    caches = Caches(ResponseCache(client), MissFlights(), semantic)
+    try:
+        await answered(caches, "How do I cancel my mobile contract?", tenant=tenant)
+        assert not (await ask(caches, "How can I cancel my mobile contract?", tenant=tenant)).cached
+        assert (loaded, counting.embedded) == ([], 0)  # never embedded, the model not even loaded
+        opted = load_settings(cache=CacheSettings(tenants={tenant: CacheRule(semantic=True)}))
+        await answered(caches, "How do I cancel my broadband contract?", opted, tenant=tenant)
+        assert (await ask(caches, "How can I cancel my broadband contract?", opted, tenant=tenant)).cached
+        assert counting.embedded == 2  # the question remembered and the paraphrase looked up (the first lookup
+        # of an empty index embeds nothing)
+    finally:
+        semantic.close()
 
 
 async def test_the_index_is_rebuilt_from_redis_after_a_restart_and_a_rebalance(
