@@ -206,7 +206,7 @@ def _modifier_swapped(a: Question, b: Question) -> bool:
         keys_a, keys_b = lemma_keys(modifier_a), lemma_keys(modifier_b)
         if keys_a & keys_b or keys_a & b.content_keys or keys_b & a.content_keys:
             continue  # the same word, or the word is there elsewhere: reworded, not swapped
-        if any((_SYNONYMS.get(k, frozenset()) | synonyms(k)) & keys_b for k in keys_a):
+        if any(not keys_b.isdisjoint(_SYNONYMS.get(k, ())) or not keys_b.isdisjoint(synonyms(k)) for k in keys_a):
             continue
         return True
     return False
@@ -242,7 +242,7 @@ def _wordnet_opposed(a: Question, b: Question) -> bool:
     score" / "worsen my score"). Stopwords are left to the hand-made list ("get" / "leave" is no question's flip)."""
     only_a = a.content_keys - b.content_keys - STOPWORDS
     only_b = b.content_keys - a.content_keys - STOPWORDS
-    return any(opposites(word) & only_b for word in only_a)
+    return any(not only_b.isdisjoint(opposites(word)) for word in only_a)
 
 
 def _reordered(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -404,7 +404,8 @@ def _unmatched(a: Question, b: Question) -> set[str]:
         keys = lemma_keys(word)
         if word in FILLERS or keys & other_keys:
             continue
-        if any((_SYNONYMS.get(key, frozenset()) | synonyms(key)) & other_keys for key in keys):
+        if any(not other_keys.isdisjoint(_SYNONYMS.get(key, ())) or not other_keys.isdisjoint(synonyms(key))
+               for key in keys):  # fmt: skip
             continue
         if any(typo_of(word, o) for o in b.words):  # "wehre" / "where", "rmeote" / "remote"
             continue
