@@ -8,9 +8,11 @@ Corrections (one module each), installed together by :func:`install`:
 - :mod:`~streams.faust_patches.fetch_wait`: the worker consumer's fetch wait from settings, not a hard-coded 1.5 s.
 - :mod:`~streams.faust_patches.end_offsets`: recover tables to the true end of their changelog.
 - :mod:`~streams.faust_patches.changelog_barrier`: no offset commit or partition hand-over ahead of table writes.
+- :mod:`~streams.faust_patches.direct_send`: records (results, usage events, changelog writes) go to the aiokafka
+  producer under Faust's without Faust's per-message send machinery (:func:`kafka_producer`, Faust's ``_producer``).
 
-Private internals behind a public helper: :func:`acting_for` (:mod:`~streams.faust_patches.event_context`, Faust's
-``_current_event``).
+Private internals behind public helpers: :func:`acting_for` (:mod:`~streams.faust_patches.event_context`, Faust's
+``_current_event``) and :func:`kafka_producer` (:mod:`~streams.faust_patches.direct_send`, Faust's ``_producer``).
 :mod:`~streams.faust_patches.gate` checks the versions and the shape of every method relied on before any change.
 """
 
@@ -20,10 +22,11 @@ import faust
 
 from gateway.kafka_security import KafkaConnection
 from gateway.settings import Settings
-from streams.faust_patches import changelog_barrier, commit_offsets, end_offsets, fetch_wait, gate
+from streams.faust_patches import changelog_barrier, commit_offsets, direct_send, end_offsets, fetch_wait, gate
+from streams.faust_patches.direct_send import kafka_producer
 from streams.faust_patches.event_context import acting_for
 
-__all__ = ["acting_for", "install"]
+__all__ = ["acting_for", "direct_send", "install", "kafka_producer"]
 
 
 def install(app: faust.App, settings: Settings, kafka: KafkaConnection | None = None) -> None:

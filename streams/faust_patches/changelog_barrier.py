@@ -23,6 +23,7 @@ from faust.tables.base import Collection
 from faust.transport.consumer import Consumer
 
 from streams.faust_patches import patching
+from streams.faust_patches.direct_send import OUTBOX, ChangelogOutbox, kafka_producer
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +57,17 @@ BARRIER = ChangelogBarrier()
 _held_apps: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def install(barrier: ChangelogBarrier = BARRIER, *, commit_timeout_s: float = 10.0) -> None:
+def install(
+    barrier: ChangelogBarrier = BARRIER, *, commit_timeout_s: float = 10.0, outbox: ChangelogOutbox = OUTBOX
+) -> None:
     """Track every table's changelog sends in ``barrier`` and hold each offset commit until they are acknowledged.
 
     A commit whose records are still unacknowledged after ``commit_timeout_s`` is skipped (logged); the offsets
     are committed at the next interval, so events may be replayed but no table write is ever lost behind a commit.
+    Once the producer runs, the records go through ``outbox`` (:mod:`~streams.faust_patches.direct_send`) instead
+    of Faust's producer buffer: the same records, partitions and order, for less CPU.
     """
-    patching.replace(Collection, "send_changelog", lambda original: _tracking(original, barrier))
+    patching.replace(Collection, "send_changelog", lambda original: _tracking(original, barrier, outbox))
     patching.replace(Consumer, "_commit_offsets", lambda original: _after_barrier(original, barrier, commit_timeout_s))
 
 
@@ -72,9 +77,20 @@ def uninstall() -> None:
     patching.restore(Consumer, "_commit_offsets")
 
 
-def _tracking(original: Callable[..., Any], barrier: ChangelogBarrier) -> Callable[..., Any]:
-    def send_changelog(self: Any, *args: Any, **kwargs: Any) -> Any:
-        future = original(self, *args, **kwargs)
+def _tracking(original: Callable[..., Any], barrier: ChangelogBarrier, outbox: ChangelogOutbox) -> Callable[..., Any]:
+    def send_changelog(
+        self: Any,
+        partition: int | None,
+        key: Any,
+        value: Any,
+        key_serializer: Any = None,
+        value_serializer: Any = None,
+    ) -> Any:
+        producer = kafka_producer(getattr(self, "app", None))
+        if producer is None or partition is None or self.app.in_transaction:  # not started, no partition yet
+            future = original(self, partition, key, value, key_serializer, value_serializer)
+        else:
+            future = outbox.put(producer, self, partition, key, value, key_serializer, value_serializer)
         barrier.track(future)
         return future
 

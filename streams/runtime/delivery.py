@@ -15,6 +15,8 @@ from typing import Any
 
 from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
 
+from streams.faust_patches import direct_send, kafka_producer
+
 log = logging.getLogger(__name__)
 
 
@@ -49,8 +51,15 @@ def after_delivery(
 
 
 async def send(topic: Any, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]] | None = None) -> Any:
-    """Queue one message on ``topic`` and return the future that resolves when the broker has it."""
-    return await topic.send(key=key, value=value, headers=headers)
+    """Queue one message on ``topic`` and return the future that resolves when the broker has it.
+
+    Once the app's producer runs, the record goes straight to it (:mod:`streams.faust_patches.direct_send`: same
+    producer, partitioner and batches, without Faust's per-message machinery); before that, through Faust.
+    """
+    producer = kafka_producer(getattr(topic, "app", None))
+    if producer is None:
+        return await topic.send(key=key, value=value, headers=headers)
+    return await direct_send.send(producer, topic.get_topic_name(), key, value, headers=headers)
 
 
 def undeliverable(exc: BaseException) -> bool:

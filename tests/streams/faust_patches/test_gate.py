@@ -39,6 +39,7 @@ def test_every_recorded_shape_matches_the_installed_libraries() -> None:
         "fetch_wait",
         "end_offsets",
         "changelog_barrier",
+        "direct_send",
         "event_context",
         "partition_heads",
     }
