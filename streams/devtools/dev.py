@@ -96,16 +96,19 @@ class DevStack:
             self.bootstrap = self._broker.bootstrap_servers
         with self._step("creating topics"):
             run_blocking(ensure_topics(self.kafka, topic_specs(self.settings)))
-        if self.needs_simulator:
-            with self._step("simulator"):
-                port = free_port()
-                args = ["simulate", "--port", str(port), "--latency-ms", str(self.simulator_latency_ms)]
-                self._spawn("simulator", args)
-                self.simulator_url = f"http://127.0.0.1:{port}"
-                _wait_port(port, self._procs["simulator"], timeout_s=90)
+        simulator_port = free_port() if self.needs_simulator else None
+        if simulator_port is not None:
+            # Spawned first and waited for last: the workers import while it does (nothing calls a provider
+            # before a request arrives, and none is sent before this returns).
+            args = ["simulate", "--port", str(simulator_port), "--latency-ms", str(self.simulator_latency_ms)]
+            self._spawn("simulator", args)
+            self.simulator_url = f"http://127.0.0.1:{simulator_port}"
         for index in range(self.workers):
             with self._step(f"starting worker-{index}"):
                 self.start_worker(index)
+        if simulator_port is not None:
+            with self._step("simulator"):
+                _wait_port(simulator_port, self._procs["simulator"], timeout_s=90)
 
     @contextmanager
     def _step(self, name: str) -> Iterator[None]:
@@ -123,8 +126,7 @@ class DevStack:
         self.progress(f"ok ({time.monotonic() - started:.1f} s)\n")
 
     def __exit__(self, *exc: object | TracebackType | None) -> None:
-        for name in list(self._procs):
-            self.stop(name)
+        self._stop_all(list(self._procs))
         if self._broker is not None:
             self._broker.stop()
 
@@ -169,15 +171,22 @@ class DevStack:
     def stop(self, name: str, timeout_s: float = 15.0) -> int:
         """Stop a process of the stack gracefully (SIGTERM, then SIGKILL after ``timeout_s``); its exit status
         (``-9`` when it had to be killed)."""
-        proc = self._procs.pop(name)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+        return self._stop_all([name], timeout_s)[name]
+
+    def _stop_all(self, names: list[str], timeout_s: float = 15.0) -> dict[str, int]:
+        """Stop these processes gracefully, all at once (each shuts down while the others do); exit statuses."""
+        procs = {name: self._procs.pop(name) for name in names}
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for proc in procs.values():
             try:
-                proc.wait(timeout_s)
+                proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        return proc.returncode
+        return {name: proc.returncode for name, proc in procs.items()}
 
     def pid(self, name: str) -> int:
         """The process id of a running process of the stack (``worker-0``, ``simulator``)."""

@@ -53,7 +53,7 @@ def test_the_stack_reports_each_start_up_step(reporting_stack: tuple[DevStack, l
     stack, printed = reporting_stack
     stack.wait_workers_ready()
     lines = "".join(printed).splitlines()
-    assert [line.split("…")[0] for line in lines] == ["creating topics", "simulator", "starting worker-0", "worker-0"]
+    assert [line.split("…")[0] for line in lines] == ["creating topics", "starting worker-0", "simulator", "worker-0"]
     assert all(re.fullmatch(r".+… ok \(\d+\.\d s\)", line) for line in lines), lines
 
 
