@@ -26,12 +26,13 @@ from schemas.codes import ErrorCode
 from schemas.export import CONTRACT, render
 from schemas.request import ChatMessage, LLMRequest
 from streams.devtools.client import GatewayClient, new_request_id, read_topic
-from streams.devtools.dev import DevStack, write_state
 from streams.state.limits_ledger import user_key
 
 
 def dev(settings: Settings, config: Path | None, *, workers: int, state_file: Path) -> int:
     """Run broker + simulator + workers until Ctrl-C."""
+    from streams.devtools.dev import DevStack, write_state  # the whole runtime: only `dev` needs it
+
     with DevStack(settings, workers=workers, config_file=config, progress=_print_progress) as stack:
         stack.wait_workers_ready()
         _print_progress("pipeline answers a probe… ")
