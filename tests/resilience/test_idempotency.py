@@ -19,8 +19,6 @@ from gateway.resilience import (
 )
 from schemas.result import Attempt
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
 
 async def test_single_flight_coalesces_50_concurrent_callers() -> None:
     flight: SingleFlight[str, str] = SingleFlight()
@@ -108,16 +106,14 @@ async def test_single_flight_survives_a_cancelled_caller_and_cancels_unwanted_wo
 
 
 @pytest.fixture
-async def store() -> AsyncIterator[RedisCompletionStore]:
-    client = redis.asyncio.Redis.from_url(REDIS_URL)
+async def store(redis_client: redis.asyncio.Redis) -> AsyncIterator[RedisCompletionStore]:
     prefix = f"test:resilience:{uuid.uuid4().hex}:"
     try:
-        yield RedisCompletionStore(client, prefix=prefix, ttl_s=120)
-    finally:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        yield RedisCompletionStore(redis_client, prefix=prefix, ttl_s=120)
+    finally:  # a large SCAN page: the session's Redis may hold many other keys
+        keys = [key async for key in redis_client.scan_iter(match=f"{prefix}*", count=10_000)]
         if keys:
-            await client.delete(*keys)
-        await client.aclose()
+            await redis_client.delete(*keys)
 
 
 def sample_result() -> ResilientResult:
