@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -12,22 +11,16 @@ import pytest
 from bench import probe
 from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for, topic_docs
-from tests.support.gateway import gateway_stack, simulator_stats
+from tests.support.gateway import simulator_stats
 
-CONFIG = """
-[cache.tenants.sem]
-semantic = true
-"""
+SLOW = " #sim:sleep_ms=400"
+"""Every provider call of the stampede takes 400 ms, so the identical requests overlap."""
 
 
-@pytest.fixture(scope="module")
-def cache_stack(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    """One worker; every provider call takes 400 ms so identical requests overlap; tenant ``sem`` opts in."""
-    work = tmp_path_factory.mktemp("cache-stack")
-    config = work / "streamgate.toml"
-    config.write_text(CONFIG)
-    with gateway_stack(kafka_bootstrap, redis_url, work, config_file=config, simulator_latency_ms=400) as running:
-        yield running
+@pytest.fixture
+def cache_stack(stack: DevStack) -> DevStack:
+    """The shared stack; tenant ``sem`` opts in to the semantic cache (tests/integration/shared_config.py)."""
+    return stack
 
 
 def calls_for(stack: DevStack, ids: list[str]) -> int:
@@ -37,7 +30,7 @@ def calls_for(stack: DevStack, ids: list[str]) -> int:
 
 
 async def test_fifty_identical_concurrent_misses_make_one_provider_call(cache_stack: DevStack, tmp_path: Path) -> None:
-    text = f"stampede {uuid.uuid4().hex}"  # never asked before (Redis outlives test runs)
+    text = f"stampede {uuid.uuid4().hex}{SLOW}"  # never asked before (Redis outlives test runs)
     docs = [request(text, cache={"mode": "default"}) for _ in range(50)]
     ids = [d["id"] for d in docs]
     await publish(cache_stack, docs)

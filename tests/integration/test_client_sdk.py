@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,34 +15,18 @@ from streamgate import Client, ResultTimeout, SyncClient
 from streamgate.replies import Chunk
 from streams.devtools.dev import DevStack
 from streams.runtime.admin import list_topic_names
-from tests.support.gateway import gateway_stack
 
 pytestmark = pytest.mark.integration
 
-CONFIG = """
-[guards]                       # what is tested is the reply path: spare the shared box the guards' CPU
-enabled = ["size", "response_format"]
-
-[topics]
-reply_topic_refresh_s = 0.3   # the workers' reply-topic gate re-lists topics this often; a new client waits as long
-
-[limits.tiers.free.tenant]     # room for a thousand requests at once
-requests_per_window = 100000
-tokens_per_window = 100000000
-usd_per_day = 10000.0
-usd_per_month = 100000.0
-
-[limits.tiers.free.user_default]
-requests_per_window = 100000
-tokens_per_window = 100000000
-usd_per_day = 10000.0
-"""
+TENANT = "sdk"
+"""Room for a thousand requests at once, and no content guards: what is tested is the reply path (its policy is in
+tests/integration/shared_config.py)."""
 
 
-@pytest.fixture(scope="module")
-def sdk_stack(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    with gateway_stack(kafka_bootstrap, redis_url, tmp_path_factory.mktemp("sdk"), config_toml=CONFIG) as running:
-        yield running
+@pytest.fixture
+def sdk_stack(stack: DevStack) -> DevStack:
+    """The shared stack."""
+    return stack
 
 
 def client_settings(stack: DevStack) -> Settings:
@@ -53,7 +36,7 @@ def client_settings(stack: DevStack) -> Settings:
 
 
 def client(stack: DevStack, settings: Settings | None = None) -> Client:
-    return Client(tenant="acme", user="alice", settings=settings or client_settings(stack), bootstrap=stack.bootstrap)
+    return Client(tenant=TENANT, user="alice", settings=settings or client_settings(stack), bootstrap=stack.bootstrap)
 
 
 async def test_a_thousand_concurrent_completes_are_each_answered_with_their_own_result(sdk_stack: DevStack) -> None:
@@ -93,8 +76,10 @@ async def test_past_its_deadline_a_request_is_answered_deadline_exceeded_by_the_
 async def test_no_result_within_the_timeout_raises_a_deadline_error(sdk_stack: DevStack) -> None:
     async with client(sdk_stack) as sdk:
         far = int((time.time() + 600) * 1000)  # the gateway would keep going: the client gives up by itself
+        # 20 s: 100 times the client's timeout, and within one provider attempt's (30 s), so the call the client
+        # gave up on ends on its own without timeouts counting against the shared stack's breakers.
         with pytest.raises(ResultTimeout) as raised:
-            await sdk.complete("slow #sim:sleep_ms=60000", timeout_s=0.2, deadline_ms=far, cache={"mode": "bypass"})
+            await sdk.complete("slow #sim:sleep_ms=20000", timeout_s=0.2, deadline_ms=far, cache={"mode": "bypass"})
         assert raised.value.code == ErrorCode.DEADLINE_EXCEEDED
         assert sdk.router.pending() == 0  # the waiter is gone
 
@@ -121,7 +106,7 @@ async def test_stream_yields_the_result_last(sdk_stack: DevStack) -> None:
 
 def test_the_sync_client_completes_and_streams(sdk_stack: DevStack) -> None:
     with SyncClient(
-        tenant="acme", user="bob", settings=client_settings(sdk_stack), bootstrap=sdk_stack.bootstrap
+        tenant=TENANT, user="bob", settings=client_settings(sdk_stack), bootstrap=sdk_stack.bootstrap
     ) as sdk:
         result = sdk.complete("hello from sync", cache={"mode": "bypass"})
         streamed = list(sdk.stream("stream from sync", cache={"mode": "bypass"}))

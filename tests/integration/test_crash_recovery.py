@@ -7,10 +7,12 @@ issue #606); the second test shows that loss with upstream's commit logic, so th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from streams.devtools.dev import DevStack
 from tests.integration.helpers import duplicates, publish, request, results_for
 from tests.support.gateway import gateway_stack, simulator_stats
 from tests.support.kafka import consume_until
@@ -32,21 +34,28 @@ async def _kill_with_slow_call_in_flight(stack, slow_ms: int, *, keyed: bool = F
     return slow, fast
 
 
+@pytest.fixture(scope="module")
+def fast_commits(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    """One stack for both cases below (each kills worker-0 and starts it again)."""
+    with gateway_stack(kafka_bootstrap, redis_url, tmp_path_factory.mktemp("crash"), extra_env=FAST_COMMITS) as stack:
+        yield stack
+
+
 @pytest.mark.parametrize("keyed", [False, True], ids=["via-admit", "screened-directly"])
 async def test_sigkill_with_a_slow_call_in_flight_answers_every_request_once(
-    kafka_bootstrap: str, redis_url: str, tmp_path: Path, keyed: bool
+    fast_commits: DevStack, keyed: bool
 ) -> None:
-    with gateway_stack(kafka_bootstrap, redis_url, tmp_path, extra_env=FAST_COMMITS) as stack:
-        slow, fast = await _kill_with_slow_call_in_flight(stack, slow_ms=6000, keyed=keyed)
-        found = await results_for(stack, [slow["id"]], timeout_s=60)
-        await asyncio.sleep(2.0)  # time for any replayed duplicate to surface
-        found = await results_for(stack, [slow["id"], *(d["id"] for d in fast)])
-        assert not duplicates(found)
-        assert found[slow["id"]][0]["status"] == "ok"
-        stats = simulator_stats(stack)
-        for doc in fast:  # finished before the crash: never called again
-            assert stats["calls_per_request_id"][doc["id"]] == 1
-        assert stats["ok_per_request_id"][slow["id"]] == 1  # the killed call never completed; one paid call
+    stack = fast_commits
+    slow, fast = await _kill_with_slow_call_in_flight(stack, slow_ms=6000, keyed=keyed)
+    found = await results_for(stack, [slow["id"]], timeout_s=60)
+    await asyncio.sleep(2.0)  # time for any replayed duplicate to surface
+    found = await results_for(stack, [slow["id"], *(d["id"] for d in fast)])
+    assert not duplicates(found)
+    assert found[slow["id"]][0]["status"] == "ok"
+    stats = simulator_stats(stack)
+    for doc in fast:  # finished before the crash: never called again
+        assert stats["calls_per_request_id"][doc["id"]] == 1
+    assert stats["ok_per_request_id"][slow["id"]] == 1  # the killed call never completed; one paid call
 
 
 async def test_upstream_commit_logic_would_lose_the_slow_request(

@@ -7,7 +7,6 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,17 +16,12 @@ import pytest
 from streams.cli.main import main
 from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for
-from tests.support.gateway import gateway_stack
 
 
-@pytest.fixture(scope="module")
-def reporting_stack(
-    kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[DevStack, list[str]]]:
-    """One worker started with a progress printer; yields the stack and everything it printed."""
-    printed: list[str] = []
-    with gateway_stack(kafka_bootstrap, redis_url, tmp_path_factory.mktemp("health"), progress=printed.append) as stack:
-        yield stack, printed
+@pytest.fixture
+def reporting_stack(stack: DevStack, stack_progress: list[str]) -> tuple[DevStack, list[str]]:
+    """The shared stack, started with a progress printer, and everything it printed."""
+    return stack, stack_progress
 
 
 def get(url: str) -> tuple[int, dict[str, Any]]:

@@ -3,21 +3,17 @@ long one): each ends in the dead-letter topic or a result with a stable code, an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from streams.devtools.dev import DevStack
 from tests.support.fuzz_run import run_fuzz
-from tests.support.fuzzing import fuzz_config
-from tests.support.gateway import gateway_stack
 
 
-@pytest.fixture(scope="module")
-def fuzz_stack(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    work = tmp_path_factory.mktemp("fuzz")
-    with gateway_stack(kafka_bootstrap, redis_url, work, config_file=fuzz_config(work / "fuzz.toml")) as stack:
-        yield stack
+@pytest.fixture
+def fuzz_stack(stack: DevStack) -> DevStack:
+    """The shared stack: every guard on (the defaults), and the fuzzers' tenants with loose limits
+    (:func:`tests.support.fuzzing.fuzz_policies`, in tests/integration/shared_config.py)."""
+    return stack
 
 
 def test_hostile_events_end_in_the_dead_letter_topic_or_a_stable_answer(fuzz_stack: DevStack) -> None:

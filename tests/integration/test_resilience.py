@@ -13,7 +13,7 @@ import pytest
 
 from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for
-from tests.support.gateway import gateway_stack, set_fault, simulator_stats
+from tests.support.gateway import clear_faults, gateway_stack, set_fault, simulator_stats
 
 POLICY = {
     "STREAMGATE_RESILIENCE__ATTEMPT_TIMEOUT_S": "1.0",
@@ -30,15 +30,10 @@ def stack(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPat
         yield running
 
 
-def clear_simulator_faults(stack: DevStack) -> None:
-    assert stack.simulator_url is not None
-    urllib.request.urlopen(urllib.request.Request(f"{stack.simulator_url}/_sim/faults", method="DELETE"))
-
-
 @pytest.fixture(autouse=True)
-def clear_faults(stack: DevStack) -> Iterator[None]:
+def no_faults_left(stack: DevStack) -> Iterator[None]:
     yield
-    clear_simulator_faults(stack)
+    clear_faults(stack)
 
 
 async def answer(stack: DevStack, doc: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +95,7 @@ async def test_breaker_opens_on_a_flapping_provider_and_closes_after_the_cooldow
     assert skipped["attempts"] == 1  # the skipped link is not a provider attempt
     assert simulator_stats(stack)["calls_per_model"].get("claude-sonnet-4-20250514", 0) == calls_before
 
-    clear_simulator_faults(stack)
+    clear_faults(stack)
     await asyncio.sleep(2.2)  # the cooldown passes: the next request is the half-open probe
     recovered = await answer(stack, request("back again", model="claude-sonnet-4"))
     assert recovered["status"] == "ok" and recovered["model"] == "claude-sonnet-4"

@@ -17,41 +17,17 @@ from streams.cli.replay import Window, run_replay
 from streams.devtools.client import read_topic
 from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for, topic_docs
-from tests.support.gateway import gateway_stack, set_fault, simulator_stats
+from tests.support.gateway import clear_faults, set_fault, simulator_stats, wait_idle
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
-CONFIG = """
-prompts_dir = "{prompts}"
-[routing.tiers]
-small = "gpt-4o-mini"
-large = "gpt-4o"
-[routing.tasks.classify]
-tier = "small"
-[routing.tasks.extract]
-cascade = ["gpt-4o-mini", "gpt-4o"]
-[routing.tenants.acme]
-allowed_models = ["gpt-4o-mini", "claude-3-5-haiku"]
-"""
-
-
-@pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    root = tmp_path_factory.mktemp("routing")
-    (root / "prompts" / "summarise").mkdir(parents=True)
-    (root / "prompts" / "summarise" / "2.toml").write_text('template = "Summarise: $text"\n')
-    (root / "prompts" / "summarise" / "3.toml").write_text(
-        'system = "You summarise in $words words."\ntemplate = "Summarise this text:\\n$text"\n'
-    )
-    config = root / "streamgate.toml"
-    config.write_text(CONFIG.format(prompts=root / "prompts"))
-    with gateway_stack(kafka_bootstrap, redis_url, root, config_file=config) as running:
-        yield running
+# The tasks, the allow-listed tenant and the registry prompts are in the shared stack's config
+# (tests/integration/shared_config.py).
 
 
 @pytest.fixture(autouse=True)
-def clear_faults(stack: DevStack) -> Iterator[None]:
+def no_faults_left(stack: DevStack) -> Iterator[None]:
     yield
-    stack.simulator_fault(model="gpt-4o-mini", bad_json=False)
+    clear_faults(stack)
 
 
 async def answer(stack: DevStack, doc: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +67,7 @@ async def test_a_good_cheap_answer_is_the_only_step(stack: DevStack) -> None:
 
 
 async def test_the_allow_list_and_task_tiers(stack: DevStack) -> None:
-    refused = await answer(stack, request("hi", tenant="acme", model="gpt-4o"))
+    refused = await answer(stack, request("hi", tenant="allow-listed", model="gpt-4o"))
     assert refused["status"] == "rejected" and refused["error"]["code"] == "model_not_allowed"
     assert refused["attempts"] == 0
     classified = await answer(stack, request("spam or ham?", tenant="initech", task="classify"))
@@ -122,6 +98,7 @@ def replay_settings(stack: DevStack) -> Settings:
 
 
 async def test_a_replay_reruns_a_known_run_into_shadow_topics_only(stack: DevStack) -> None:
+    wait_idle(stack)  # nothing of an earlier module's lands on the topics counted below
     started = int(time.time() * 1000)
     tenant = f"replay{started % 100_000}"
     docs = [request(f"Tell me about river {i}.", tenant=tenant, task="classify") for i in range(4)]

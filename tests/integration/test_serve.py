@@ -1,17 +1,15 @@
-"""`streamgate serve` on a real broker and gateway, driven by the official OpenAI and Anthropic SDKs, unchanged."""
+"""`streamgate serve` on a real broker and gateway, driven by the official OpenAI and Anthropic SDKs, unchanged.
+
+The front door (``door``) and its signed stack are session fixtures (``tests/integration/conftest.py``); their
+config, with this module's ``tight`` tenant and ``[serve] request_timeout_s = 4``, is
+:data:`tests.integration.shared_config.SIGNED_CONFIG`."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import anthropic
 import httpx
@@ -19,86 +17,11 @@ import openai
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streamgate.server import keys as keys_module
-from streams.devtools.dev import DevStack, free_port
+from streams.devtools.dev import DevStack
+from tests.integration.front_door import Door
 from tests.integration.helpers import topic_docs
-from tests.support.gateway import gateway_stack
 
 pytestmark = pytest.mark.integration
-
-CONFIG = """
-[topics]
-reply_topic_refresh_s = 0.3
-
-[serve]
-request_timeout_s = 4
-
-[limits.tenants.tight.users.pat]
-requests_per_window = 1
-
-[tenant_binding]               # the worker serves only signed requests: the front door signs for its keys' tenants
-mode = "hmac"
-
-[tenant_binding.keys]
-acme = "sgk_serve-test-acme"
-tight = "sgk_serve-test-tight"
-"""
-
-
-@dataclass
-class Door:
-    """A running `streamgate serve` and the keys made for it."""
-
-    url: str
-    stack: DevStack
-    key: str  # acme / alice
-    tight_key: str  # tight / pat: one request per window
-
-    def openai(self, key: str | None = None) -> openai.OpenAI:
-        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=key or self.key, max_retries=0)
-
-    def anthropic(self, key: str | None = None) -> anthropic.Anthropic:
-        return anthropic.Anthropic(base_url=self.url, api_key=key or self.key, max_retries=0)
-
-
-def add_key(env: dict[str, str], keys: Path, tenant: str, user: str) -> str:
-    command = [sys.executable, "-m", "streams.cli", "keys", "add", "--tenant", tenant, "--user", user, "--keys"]
-    out = subprocess.run([*command, str(keys)], env=env, capture_output=True, text=True, check=True, timeout=60)
-    return out.stdout.strip()
-
-
-@pytest.fixture(scope="module")
-def door(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
-    work = tmp_path_factory.mktemp("serve")
-    with gateway_stack(kafka_bootstrap, redis_url, work, config_toml=CONFIG) as stack:
-        config = work / "stack.toml"
-        env = {**os.environ, **stack.extra_env, "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap}
-        keys = work / "keys.toml"
-        key, tight = add_key(env, keys, "acme", "alice"), keys_module.add_key(keys, "tight", "pat")
-        assert key not in keys.read_text() and "sha256:" in keys.read_text()  # only digests are stored
-        port = free_port()
-        command = [sys.executable, "-m", "streams.cli", "--config", str(config), "serve", "--port", str(port)]
-        with (work / "serve.log").open("wb") as log:
-            proc = subprocess.Popen([*command, "--keys", str(keys)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, proc, work / "serve.log")
-            yield Door(url=url, stack=stack, key=key, tight_key=tight)
-        finally:
-            proc.terminate()
-            proc.wait(20)
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(log.read_text())
 
 
 def sim_calls(door: Door, request_id: str) -> list[object]:

@@ -12,10 +12,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
-from tests.integration.test_serve import Door, door
+from tests.integration.front_door import Door
 
 pytestmark = pytest.mark.integration
-__all__ = ["door"]  # the front door fixture, shared with test_serve.py's
 
 LENIENT = [schemathesis.checks.positive_data_acceptance]
 """Found by this test and left to the front door's owner: the description lets a chat message omit ``content``

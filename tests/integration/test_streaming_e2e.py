@@ -11,15 +11,8 @@ import pytest
 
 from streams.devtools.dev import DevStack
 from tests.integration.helpers import events_for, publish, request
-from tests.support.gateway import gateway_stack, set_fault, simulator_stats
+from tests.support.gateway import clear_faults, set_fault, simulator_stats
 
-POLICIES = """
-[guards.tenants.open]
-pii_input = "allow"
-[guards.tenants.blocker]
-pii_input = "allow"
-pii_output = "block"
-"""
 CARD, PHONE, EMAIL = "4111 1111 1111 1111", "+1 415 555 0132", "jane.doe@example.com"
 LONG = (
     "A parcel leaves the warehouse on a pallet, is scanned at the depot, sorted by postcode, loaded onto a van "
@@ -27,12 +20,18 @@ LONG = (
 ) * 2 + "#sim:echo"
 
 
-@pytest.fixture(scope="module")
-def streamed(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    """A stack whose tenants "open" and "blocker" let PII reach the model (echoed back by ``#sim:echo``)."""
-    work = tmp_path_factory.mktemp("streaming")
-    with gateway_stack(kafka_bootstrap, redis_url, work, config_toml=POLICIES) as running:
-        yield running
+@pytest.fixture
+def streamed(stack: DevStack) -> DevStack:
+    """The shared stack, whose tenants ``stream-open`` and ``stream-blocker`` let PII reach the model (echoed back
+    by ``#sim:echo``; :data:`tests.integration.shared_config.SHARED_CONFIG`)."""
+    return stack
+
+
+@pytest.fixture(autouse=True)
+def no_faults_left(streamed: DevStack) -> Iterator[None]:
+    """The stream cut a test sets is cleared even when it was not used (the stack is shared)."""
+    yield
+    clear_faults(streamed)
 
 
 def split(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -72,7 +71,7 @@ async def test_a_pii_value_split_across_chunk_boundaries_never_appears_in_any_ch
         f"Thanks for the update on my order. For the refund please use my card {CARD}; if anything is unclear "
         f"you can phone me on {PHONE} in the afternoon or write to {EMAIL} at any time. Kind regards. #sim:echo"
     )
-    doc = request(text, tenant="open", stream=True)
+    doc = request(text, tenant="stream-open", stream=True)
     await publish(streamed, [doc])
     chunks, result = split((await events_for(streamed, [doc["id"]]))[doc["id"]])
     assert result["status"] == "ok", result["error"]
@@ -88,7 +87,9 @@ async def test_a_pii_value_split_across_chunk_boundaries_never_appears_in_any_ch
 
 async def test_a_blocked_output_ends_the_stream_with_the_error_result(streamed: DevStack) -> None:
     prefix = "Here is a long enough introduction so that some text streams out before the value, " * 2
-    doc = request(f"{prefix} then the card {CARD} and more words after it. #sim:echo", tenant="blocker", stream=True)
+    doc = request(
+        f"{prefix} then the card {CARD} and more words after it. #sim:echo", tenant="stream-blocker", stream=True
+    )
     await publish(streamed, [doc])
     chunks, result = split((await events_for(streamed, [doc["id"]]))[doc["id"]])
     assert result["status"] == "error" and result["output"] is None, result

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,24 +13,18 @@ from gateway.tenant_binding import SIGNATURE_HEADER, TENANT_HEADER, sign
 from streams.devtools.client import read_topic
 from streams.devtools.dev import DevStack
 from tests.integration.helpers import request, results_for
-from tests.support.gateway import gateway_stack
+from tests.integration.shared_config import ACME_KEYS, GLOBEX_KEY
 from tests.support.kafka import produce
 
 pytestmark = pytest.mark.integration
 
-ACME, ACME_OLD, GLOBEX = "sgk_acme-new", "sgk_acme-old", "sgk_globex"
+(ACME, ACME_OLD), GLOBEX = ACME_KEYS, GLOBEX_KEY
 
 
-@pytest.fixture(scope="module")
-def bound_stack(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    work = tmp_path_factory.mktemp("binding")
-    config = work / "binding.toml"
-    config.write_text(
-        '[tenant_binding]\nmode = "hmac"\n\n'
-        f'[tenant_binding.keys]\nacme = ["{ACME}", "{ACME_OLD}"]\nglobex = "{GLOBEX}"\n'
-    )
-    with gateway_stack(kafka_bootstrap, redis_url, work, config_file=config) as stack:
-        yield stack
+@pytest.fixture
+def bound_stack(signed_stack: DevStack) -> DevStack:
+    """The signed stack (``tests/integration/conftest.py``): acme signs with either of two keys, globex with one."""
+    return signed_stack
 
 
 async def publish_one(stack: DevStack, doc: dict[str, Any], headers: list[tuple[str, bytes]]) -> None:

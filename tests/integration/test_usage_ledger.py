@@ -1,5 +1,8 @@
 """The usage ledger end to end: token kinds priced through the real pipeline, ``/metrics`` against what was sent,
-and ``streamgate usage`` totals (and ``--reprice``) against the usage events themselves."""
+and ``streamgate usage`` totals (and ``--reprice``) against the usage events themselves.
+
+Runs on the shared stack, whose ``[metrics] tenants = ["ledger-a"]`` labels ledger-a's cost and every other tenant's
+as "other" (tests/integration/shared_config.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ import csv
 import io
 import json
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,21 +25,12 @@ from streams.cli.main import _parser
 from streams.cli.usage_command import run_usage
 from streams.devtools.dev import DevStack
 from tests.integration.helpers import publish, request, results_for, topic_docs
-from tests.support.gateway import gateway_stack
+from tests.support.gateway import wait_idle
 from tests.support.kafka import produce
 
 LONG = "Explain how a river delta forms, what shapes it and why some deltas grow while others shrink. " * 20
 KINDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
 METRIC_KIND = dict(zip(KINDS, ("input", "cached_input", "cache_write", "output", "reasoning"), strict=True))
-
-
-@pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    work = tmp_path_factory.mktemp("ledger")
-    config = work / "streamgate.toml"
-    config.write_text('[metrics]\ntenants = ["ledger-a"]\n')
-    with gateway_stack(kafka_bootstrap, redis_url, work, config_file=config) as running:
-        yield running
 
 
 async def scrape(stack: DevStack) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -78,6 +71,7 @@ def usage_args(*extra: str) -> argparse.Namespace:
 async def test_usage_events_metrics_and_the_report_agree(
     stack: DevStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    wait_idle(stack)  # the shared stack: no earlier module's request may move the counters compared below
     before = await scrape(stack)
     docs = batch("ledger-a") + batch("ledger-b")
     await publish(stack, docs)

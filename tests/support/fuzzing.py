@@ -29,12 +29,17 @@ VALID_TENANT = "fuzz-valid"
 GENEROUS = "requests_per_window = 1000000\ntokens_per_window = 1000000000\nusd_per_day = 1000.0\n"
 
 
-def fuzz_config(path: Path) -> Path:
-    """Every guard on (the defaults), and limits loose enough that the valid traffic is never refused."""
-    path.write_text(
-        "".join(f"[limits.tenants.{t}.tenant]\n{GENEROUS}[limits.tenants.{t}.user_default]\n{GENEROUS}"
-                for t in ("fuzz", VALID_TENANT))
+def fuzz_policies() -> str:
+    """TOML for the fuzzers' tenants: limits loose enough that the valid traffic is never refused."""
+    return "".join(
+        f"[limits.tenants.{t}.tenant]\n{GENEROUS}[limits.tenants.{t}.user_default]\n{GENEROUS}"
+        for t in ("fuzz", VALID_TENANT)
     )
+
+
+def fuzz_config(path: Path) -> Path:
+    """Every guard on (the defaults), and :func:`fuzz_policies`, written to ``path``."""
+    path.write_text(fuzz_policies())
     return path
 
 

@@ -7,6 +7,7 @@ events, and drives the pipeline only through Kafka, as a client would.
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -111,3 +112,24 @@ def simulator_stats(stack: DevStack) -> dict[str, Any]:
 def set_fault(stack: DevStack, **fields: Any) -> None:
     """POST ``/_sim/faults`` (``model`` names the upstream model, or "*")."""
     stack.simulator_fault(**fields)
+
+
+def clear_faults(stack: DevStack) -> None:
+    """DELETE ``/_sim/faults``: every model's faults are cleared."""
+    assert stack.simulator_url is not None
+    urllib.request.urlopen(urllib.request.Request(f"{stack.simulator_url}/_sim/faults", method="DELETE"), timeout=5)
+
+
+def wait_idle(stack: DevStack, timeout_s: float = 180.0) -> None:
+    """Block until no worker of ``stack`` has a request in flight (``/status``), e.g. before asserting exact
+    deltas of worker-wide counters on a stack an earlier module may have left a slow request on."""
+    deadline = time.monotonic() + timeout_s
+    for port in stack.worker_ports:
+        while True:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:
+                in_flight = int(json.load(response)["in_flight"])
+            if in_flight == 0:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{in_flight} requests still in flight after {timeout_s} s")
+            time.sleep(0.2)
