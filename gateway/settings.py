@@ -209,12 +209,7 @@ class Settings(BaseSettings):
     partitions: int = Field(default=8, ge=1, description="Partitions of the internal topics and tables.")
     replication_factor: int = Field(default=1, ge=1)
     max_in_flight: int = Field(default=2048, ge=1, description="Concurrent requests per worker past screening.")
-    fetch_max_wait_ms: int = Field(
-        default=500,
-        ge=0,
-        description="Longest a consumer's fetch waits for data (the broker answers as soon as fetch_min_bytes "
-        "arrive, so this only bounds idle round trips); Faust hard-codes 1500.",
-    )
+    fetch_max_wait_ms: int = Field(default=10, ge=0, description="Consumer fetch wait; Faust hard-codes 1500.")
     fetch_min_bytes: int = Field(
         default=1, ge=1, description="Bytes a fetch waits for (up to fetch_max_wait_ms) before the broker answers."
     )

@@ -1,10 +1,8 @@
 """Fetch wait: the worker consumer waits ``fetch_max_wait_ms`` (a setting), not Faust's hard-coded 1500 ms.
 
-Faust builds its worker consumer with ``fetch_max_wait_ms=1500`` whatever the configuration says. The broker
-(Apache Kafka, and the embedded Tansu 0.6) answers a waiting fetch as soon as ``fetch_min_bytes`` have arrived on
-any of its partitions, so the wait does not delay a record; it only bounds how often an idle consumer asks again.
-A 10 ms wait made ~100 empty fetches of every assigned partition per second (~40 ms of worker CPU and ~80 ms of
-broker CPU per idle second, bench/FINDINGS.md "Round 6"); the 500 ms default makes two.
+Faust builds its worker consumer with ``fetch_max_wait_ms=1500`` whatever the configuration says. The embedded
+broker answers a waiting fetch by polling, so every topic hop cost ~0.8 s at p50; a short wait brings a hop to
+~20 ms (README, "Topology and costs").
 """
 
 from __future__ import annotations
