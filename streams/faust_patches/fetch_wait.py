@@ -1,8 +1,10 @@
 """Fetch wait: the worker consumer waits ``fetch_max_wait_ms`` (a setting), not Faust's hard-coded 1500 ms.
 
-Faust builds its worker consumer with ``fetch_max_wait_ms=1500`` whatever the configuration says. The embedded
-broker answers a waiting fetch by polling, so every topic hop cost ~0.8 s at p50; a short wait brings a hop to
-~20 ms (README, "Topology and costs").
+Faust builds its worker consumer with ``fetch_max_wait_ms=1500`` whatever the configuration says, and a hop then
+costs about half the wait at p50. The broker does answer a waiting fetch as soon as a record lands, but aiokafka's
+next fetch leaves out the partitions whose records are not yet consumed, so their next records wait behind that
+long poll: with 500 ms, p50 at 100 req/s was ~190 ms against ~17 ms with 10 ms (bench/FINDINGS.md, "Round 6"). A
+short wait costs ~45 ms of worker CPU and ~80 ms of broker CPU per idle second (empty fetches of every partition).
 """
 
 from __future__ import annotations
