@@ -9,6 +9,11 @@ closes the remaining window.)
 
 :class:`ChangelogBarrier` tracks every changelog record in flight. Before offsets are committed, and before a
 revoked partition is released, it waits for the records sent until then to be acknowledged by the broker.
+
+A record that failed (the producer refused it, its batch expired, it was cancelled with the app) is never
+counted as acknowledged: the table in memory then holds a write its changelog lacks, so from then on this worker
+commits no offset (logged as an error each time). Its events since the last commit are replayed by whichever
+worker next owns the partition, on tables recovered from the changelog: the same recovery as after a crash.
 """
 
 from __future__ import annotations
@@ -33,24 +38,35 @@ class ChangelogBarrier:
 
     def __init__(self) -> None:
         self._in_flight: set[asyncio.Future[Any]] = set()
+        self.failed = 0
+        """Changelog records that failed since start: any makes every later :meth:`wait` False."""
 
     def __len__(self) -> int:
         """How many changelog records are not yet acknowledged."""
         return len(self._in_flight)
 
     def track(self, future: asyncio.Future[Any]) -> None:
-        """Remember ``future`` (a changelog send) until it resolves."""
-        if not future.done():
+        """Remember ``future`` (a changelog send) until it resolves; a failed one is counted in :attr:`failed`."""
+        if future.done():
+            self._settled(future)
+        else:
             self._in_flight.add(future)
-            future.add_done_callback(self._in_flight.discard)
+            future.add_done_callback(self._settled)
+
+    def _settled(self, future: asyncio.Future[Any]) -> None:
+        self._in_flight.discard(future)
+        if future.cancelled() or future.exception() is not None:
+            self.failed += 1
 
     async def wait(self, timeout_s: float) -> bool:
-        """Wait for the records in flight now (not later ones); False if some were not acknowledged in time."""
+        """Wait for the records in flight now (not later ones); False if some were not acknowledged in time, or if
+        any record ever failed."""
         snapshot = [future for future in self._in_flight if not future.done()]
-        if not snapshot:
-            return True
-        _, pending = await asyncio.wait(snapshot, timeout=timeout_s)
-        return not pending
+        if snapshot:
+            _, pending = await asyncio.wait(snapshot, timeout=timeout_s)
+            if pending or any(future.cancelled() or future.exception() is not None for future in snapshot):
+                return False
+        return self.failed == 0
 
 
 BARRIER = ChangelogBarrier()
@@ -100,7 +116,14 @@ def _tracking(original: Callable[..., Any], barrier: ChangelogBarrier, outbox: C
 def _after_barrier(original: Callable[..., Any], barrier: ChangelogBarrier, timeout_s: float) -> Callable[..., Any]:
     async def _commit_offsets(self: Any, offsets: Any, *args: Any, **kwargs: Any) -> Any:
         if not await barrier.wait(timeout_s):
-            log.warning("changelog records unacknowledged after %.1f s: offsets not committed this time", timeout_s)
+            if barrier.failed:
+                log.error(
+                    "%d changelog records failed: this worker commits no offset again (a restart recovers its tables "
+                    "from the changelog and replays the events since the last commit)",
+                    barrier.failed,
+                )
+            else:
+                log.warning("changelog records unacknowledged after %.1f s: offsets not committed this time", timeout_s)
             return False
         return await original(self, offsets, *args, **kwargs)
 

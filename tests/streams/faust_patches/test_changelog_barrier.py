@@ -38,6 +38,43 @@ async def test_wait_reports_records_not_acknowledged_in_time() -> None:
     assert await ChangelogBarrier().wait(timeout_s=0.01) is True
 
 
+async def test_a_failed_record_is_never_counted_as_acknowledged() -> None:
+    barrier = ChangelogBarrier()
+    refused, expired, cancelled = future(), future(), future()
+    refused.set_exception(RuntimeError("producer stopped"))
+    barrier.track(refused)  # failed before it was tracked
+    barrier.track(expired)
+    barrier.track(cancelled)
+    waiting = asyncio.ensure_future(barrier.wait(timeout_s=5))
+    await asyncio.sleep(0)
+    expired.set_exception(TimeoutError("batch expired"))
+    cancelled.cancel()
+    assert await waiting is False
+    assert barrier.failed == 3 and len(barrier) == 0
+    assert await barrier.wait(timeout_s=0.01) is False  # and no commit passes it later either
+
+
+async def test_a_commit_after_a_failed_record_is_refused() -> None:
+    barrier = ChangelogBarrier()
+    committed: list[Any] = []
+
+    async def commit_offsets(self: Any, offsets: Any, *args: Any, **kwargs: Any) -> bool:
+        committed.append(offsets)
+        return True
+
+    Consumer._commit_offsets = commit_offsets  # type: ignore[method-assign]
+    install(barrier, commit_timeout_s=0.05)
+    try:
+        failed = future()
+        barrier.track(failed)
+        failed.set_exception(RuntimeError("refused"))
+        await asyncio.sleep(0)
+        assert await Consumer._commit_offsets(object(), {"tp": 9}) is False  # type: ignore[arg-type]
+        assert committed == []
+    finally:
+        uninstall()
+
+
 async def test_upstream_commits_ahead_of_its_changelog_sends_and_ours_waits_for_them() -> None:
     barrier = ChangelogBarrier()
     sent: list[asyncio.Future[None]] = []
