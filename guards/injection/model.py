@@ -69,8 +69,9 @@ class InjectionModel:
         vector: VectorScorer | None = self._vector  # type: ignore[attr-defined]
         if vector is None:
             return self.reference_scores(text)
-        parts = segments(text) or [""]
-        edges = edge_pieces(text)
+        segmented = segments(text)
+        parts = segmented or [""]
+        edges = edge_pieces(text, segmented)
         whole, each = vector.logits([*parts, *edges], union=len(parts))
         # One segment: the best piece is an edge piece (the segment is the whole text); several: any piece.
         pieces = each[1:] if len(parts) == 1 else each
