@@ -188,10 +188,7 @@ def _possessors_covered(a: Question, b: Question) -> bool:
     """Whether every possessor of ``a`` ("my colleague's password") is a word of ``b`` too (by lemma): whose thing
     is asked about is scope, refused even in a reworded question ("I forgot my password" / "reset my colleague's
     password"); "Australia's capital" / "the capital of Australia" keeps it."""
-    if not a.possessors:
-        return True
-    keys = set().union(*(lemma_keys(w) for w in b.words)) if b.words else set()
-    return all(lemma_keys(p) & keys for p in a.possessors)
+    return all(lemma_keys(p) & b.word_keys for p in a.possessors)
 
 
 def _modifier_swapped(a: Question, b: Question) -> bool:
@@ -206,7 +203,7 @@ def _modifier_swapped(a: Question, b: Question) -> bool:
         keys_a, keys_b = lemma_keys(modifier_a), lemma_keys(modifier_b)
         if keys_a & keys_b or keys_a & b.content_keys or keys_b & a.content_keys:
             continue  # the same word, or the word is there elsewhere: reworded, not swapped
-        if any(not keys_b.isdisjoint(_SYNONYMS.get(k, ())) or not keys_b.isdisjoint(synonyms(k)) for k in keys_a):
+        if _synonymous(keys_a, keys_b):
             continue
         return True
     return False
@@ -231,10 +228,13 @@ def _keys(words: tuple[str, ...] | frozenset[str]) -> frozenset[str]:
 def _direction_flipped(a: Question, b: Question) -> bool:
     """Whether the words only one side has all say "more" and those only the other has all say "less" (or the
     reverse): "increase my credit limit" / "make my credit limit smaller"."""
-    only_a, only_b = a.word_keys - b.word_keys, b.word_keys - a.word_keys
-    kinds_a = {kind for kind, words in (("+", INCREASING), ("-", DECREASING)) if only_a & words}
-    kinds_b = {kind for kind, words in (("+", INCREASING), ("-", DECREASING)) if only_b & words}
+    kinds_a, kinds_b = _directions(a.word_keys - b.word_keys), _directions(b.word_keys - a.word_keys)
     return len(kinds_a) == 1 and len(kinds_b) == 1 and kinds_a != kinds_b
+
+
+def _directions(keys: frozenset[str]) -> set[str]:
+    """Which of "more" (``+``) and "less" (``-``) the words of ``keys`` say."""
+    return {kind for kind, words in (("+", INCREASING), ("-", DECREASING)) if keys & words}
 
 
 def _wordnet_opposed(a: Question, b: Question) -> bool:
@@ -243,6 +243,11 @@ def _wordnet_opposed(a: Question, b: Question) -> bool:
     only_a = a.content_keys - b.content_keys - STOPWORDS
     only_b = b.content_keys - a.content_keys - STOPWORDS
     return any(not only_b.isdisjoint(opposites(word)) for word in only_a)
+
+
+def _synonymous(keys: frozenset[str], others: frozenset[str]) -> bool:
+    """Whether a lemma in ``keys`` has a synonym among ``others``: the hand-made groups first, then WordNet's."""
+    return any(not others.isdisjoint(_SYNONYMS.get(key, ())) or not others.isdisjoint(synonyms(key)) for key in keys)
 
 
 def _reordered(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -398,14 +403,13 @@ def _as_number(word: str) -> str:
 
 def _unmatched(a: Question, b: Question) -> set[str]:
     """Content words of ``a`` with no same-lemma, synonym or one-typo counterpart among the words of ``b``."""
-    other_keys = set().union(*(lemma_keys(o) for o in b.content)) if b.content else set()
+    other_keys = b.content_keys
     missing = set()
     for word in a.content - b.content:
         keys = lemma_keys(word)
         if word in FILLERS or keys & other_keys:
             continue
-        if any(not other_keys.isdisjoint(_SYNONYMS.get(key, ())) or not other_keys.isdisjoint(synonyms(key))
-               for key in keys):  # fmt: skip
+        if _synonymous(keys, other_keys):
             continue
         if any(typo_of(word, o) for o in b.words):  # "wehre" / "where", "rmeote" / "remote"
             continue
