@@ -104,6 +104,7 @@ class ChangelogOutbox:
 
     async def _hand_over(self) -> None:
         queue = self._queue
+        future: ChangelogSend | None = None
         try:
             while queue:
                 producer, topic, partition, key, value, headers, table, future = queue.popleft()
@@ -113,7 +114,9 @@ class ChangelogOutbox:
                     _fail(future, exc)
                     continue
                 sent.add_done_callback(lambda done, table=table, future=future: _copy(done, table, future))
-        except BaseException as exc:  # cancelled with the app: what is still queued is never sent
+        except BaseException as exc:  # cancelled with the app: the record in hand and those queued are never sent
+            if future is not None:
+                _fail(future, exc)  # cancelled in its send (the only await): it was not handed over
             while queue:
                 _fail(queue.popleft()[-1], exc)
             raise

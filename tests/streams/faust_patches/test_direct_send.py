@@ -86,6 +86,28 @@ async def test_a_refused_record_fails_its_future_and_the_next_ones_still_go(app:
     assert later.result().offset == 7
 
 
+async def test_records_cancelled_with_the_app_fail_the_one_in_its_send_and_the_queued_ones(app: faust.App) -> None:
+    table = app.Table("usage", default=None, partitions=8)
+    blocked = asyncio.Event()
+
+    class Stuck(Producer):
+        async def send(self, topic: str, value: Any = None, key: Any = None, partition: Any = None, **kw: Any) -> Any:
+            blocked.set()
+            await asyncio.Event().wait()  # the broker's metadata never comes
+
+    producer, outbox = Stuck(), ChangelogOutbox()
+    in_send = outbox.put(producer, table, 1, "k1", {"n": 1})
+    queued = outbox.put(producer, table, 1, "k2", {"n": 2})
+    await blocked.wait()
+    drain = outbox._drain
+    assert drain is not None
+    drain.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await drain
+    assert in_send.cancelled() and queued.cancelled()  # none left pending for the barrier to wait on
+    assert len(outbox) == 0
+
+
 async def test_a_failed_delivery_reaches_the_future(app: faust.App) -> None:
     table = app.Table("usage", default=None, partitions=8)
     producer, outbox = Producer(), ChangelogOutbox()
