@@ -95,6 +95,12 @@ def _iban_of(rng: random.Random, country: str, length: int, bank_letters: int = 
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
+def _ssn_shape(rng: random.Random) -> str:
+    """A published sample SSN, or one in a high area written with spaces."""
+    high = f"{rng.randint(667, 899)} {rng.randint(10, 99)} {rng.randint(1000, 9999)}"
+    return rng.choice(("123-45-6789", "078-05-1120", high))
+
+
 def planted(rng: random.Random) -> list[str]:
     """One generated value of every format."""
     word = string.ascii_lowercase
@@ -105,6 +111,8 @@ def planted(rng: random.Random) -> list[str]:
         f"(415) 555-{rng.randint(1000, 9999)}",
         f"415.555.{rng.randint(1000, 9999)}",
         f"+1 212-555-{rng.randint(1000, 9999)}",
+        f"({rng.randint(200, 999)}) {rng.randint(100, 999)}-{rng.randint(1000, 9999)}",  # often unassigned
+        f"555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
         f"+49 30 {rng.randint(100000, 999999)}{rng.randint(10, 99)}",
         f"+33 1 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
         f"+91 98{rng.randint(100, 999)} {rng.randint(10000, 99999)}",
@@ -113,6 +121,7 @@ def planted(rng: random.Random) -> list[str]:
         _card(rng, "37", 15, (4, 6, 5), " "),
         _card(rng, "4", 16, (16,), ""),
         f"{rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}",
+        _ssn_shape(rng),
         _iban(rng),
         _iban_of(rng, "GB", 22, bank_letters=4),
         _iban_of(rng, "FR", 27),
@@ -122,15 +131,21 @@ def planted(rng: random.Random) -> list[str]:
         f"sk-ant-api03-{_token(rng, 40)}",
         f"AKIA{_token(rng, 16, string.ascii_uppercase + string.digits)}",
         f"aws_secret_access_key = {_token(rng, 40, string.ascii_letters + string.digits + '/+')}",
+        f"my AWS secret is {_token(rng, 20)}/{_token(rng, 19)}",
         f"ghp_{_token(rng, 36)}",
         f"github_pat_{_token(rng, 50, string.ascii_letters + string.digits + '_')}",
         f"xoxb-{rng.randint(10**9, 10**10)}-{_token(rng, 12)}",
+        f"sk_live_{_token(rng, 24)}",
+        f"glpat-{_token(rng, 20)}",
+        f"AIza{_token(rng, 35)}",
+        f"hf_{_token(rng, 34)}",
+        f"eyJ{_token(rng, 20)}.eyJ{_token(rng, 30)}.{_token(rng, 43)}",
         f"-----BEGIN RSA PRIVATE KEY-----\n{_token(rng, 64)}\n-----END RSA PRIVATE KEY-----",
     ]
 
 
 def build(out: Path, rounds: int = 15, seed: int = 3) -> None:
-    """Write ``rounds`` planted prompts per format and ``rounds * 27`` number-heavy benign prompts."""
+    """Write ``rounds`` planted prompts per format and as many number-heavy benign prompts."""
     rng = random.Random(seed)
     rows: list[dict[str, object]] = []
     for _ in range(rounds):

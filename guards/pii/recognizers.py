@@ -20,12 +20,12 @@ from presidio_analyzer.predefined_recognizers import (
     IbanRecognizer,
     IpRecognizer,
     PhoneRecognizer,
-    UsSsnRecognizer,
 )
 
 from guards.pii.finding import Finding
 from guards.pii.screening import Recognizer, screened
 from guards.pii.secrets import secret_recognizers
+from guards.pii.us_shapes import NanpPhoneShapeRecognizer, SsnShapeRecognizer
 
 # No URLs to fetch, no cache to write: the suffix list that ships inside tldextract.
 _OFFLINE_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
@@ -71,14 +71,16 @@ def _is_identifier(text: str, at: int) -> bool:
 
 
 def default_recognizers() -> list[Recognizer]:
-    """Emails, phones, Luhn-checked cards, US SSNs, checksummed IBANs, IPs and credentials, each screened
+    """Emails, phones (libphonenumber's valid ones and any in the US 3-3-4 shape), Luhn-checked cards, US SSNs
+    (the published samples too), checksummed IBANs, IPs and credentials, each screened
     (:mod:`guards.pii.screening`: patterns that cannot match a text are not run on it)."""
     return screened(
         [
             OfflineEmailRecognizer(),
             WindowedPhoneRecognizer(supported_regions=PHONE_REGIONS),
+            NanpPhoneShapeRecognizer(),
             CreditCardRecognizer(),
-            UsSsnRecognizer(),
+            SsnShapeRecognizer(),
             IbanRecognizer(),
             IpRecognizer(),
             *secret_recognizers(),

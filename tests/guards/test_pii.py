@@ -23,6 +23,22 @@ NUMBERS_BUT_NO_PII = [
     "Call the API with limit=500 and offset=1000, timeout 30s, retries 3.",
     "Please ship order #13689-9894-03 by 3 March; it weighs 8.8 lb.",
     "Invoice INV-2024-555-0187 is attached.",
+    "Release 2024.555.1234 of build v415.555.2671 ships on 12.05.2025; SKU-415-555-2671 and #415-555-2671.",
+    "Totals: $415.555.2671 is not a price, and 415-555-26712 is no phone either.",
+    "The commit a94a8fe5ccb19ba61c4c0873d391e987982fbbd3 fixed the aws secret rotation job.",
+]
+SHAPED_BUT_UNASSIGNED = [
+    ("my cell is (555) 123-4567", "(555) 123-4567", "PHONE_NUMBER"),
+    ("call 555-123-4567 or", "555-123-4567", "PHONE_NUMBER"),
+    ("phone: 555.123.4567.", "555.123.4567", "PHONE_NUMBER"),
+    ("on +1 (555) 010-9999 today", "+1 (555) 010-9999", "PHONE_NUMBER"),
+    ("my SSN is 123-45-6789", "123-45-6789", "US_SSN"),
+    ("ssn 078-05-1120 please", "078-05-1120", "US_SSN"),
+    (
+        "my aws secret is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY, rotate it",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AWS_SECRET_KEY",
+    ),
 ]
 
 
@@ -39,6 +55,16 @@ def test_us_phone_formats_and_invalid_cards_and_ssns() -> None:
     assert find_entities("card 4111 1111 1111 1112", RECOGNIZERS) == []  # fails Luhn
     assert find_entities("ssn 000-12-3456", RECOGNIZERS) == []  # never issued
     assert find_entities("iban DE89 3704 0044 0532 0130 01", RECOGNIZERS) == []  # bad checksum
+
+
+@pytest.mark.parametrize(("text", "value", "kind"), SHAPED_BUT_UNASSIGNED)
+def test_unassigned_phones_sample_ssns_and_prose_aws_secrets_are_found(text: str, value: str, kind: str) -> None:
+    assert [(f.entity, text[f.start : f.end]) for f in find_entities(text, RECOGNIZERS)] == [(kind, value)]
+
+
+def test_ssns_that_cannot_be_issued_or_mix_separators_are_still_refused() -> None:
+    assert find_entities("ssn 123-45 6789", RECOGNIZERS) == []
+    assert find_entities("ssn 666-12-3456", RECOGNIZERS) == []
 
 
 @pytest.mark.parametrize("text", NUMBERS_BUT_NO_PII)
