@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from gateway.semantic import wordnet
+from gateway.semantic import valence, wordnet
 from gateway.semantic.embedder import Embedder, Vector
 from gateway.semantic.index import TenantIndex
 from gateway.semantic.store import SemanticStore, StoredQuestion
@@ -69,6 +69,7 @@ class SemanticCache:
         if self._embedder is None:
             self._embedder = self._embedder_factory()
             wordnet.load()  # the verifier's tables, read with the model rather than on the first lookup
+            valence.load()
         return self._embedder
 
     async def embed(self, text: str) -> Vector:

@@ -42,6 +42,7 @@ from gateway.semantic.lexicon import (
     STOPWORDS,
     SYNONYM_GROUPS,
 )
+from gateway.semantic.valence import polarity
 from gateway.semantic.wordnet import opposites, synonyms
 
 # Share of the two word sequences (lemmas, fillers dropped) in common from which a pair is one sentence with a
@@ -159,6 +160,8 @@ def verify(cached: str, query: str, similarity: float, *, restructured_threshold
         return Verdict(False, "scope")
     if _opposed(a.words, b.words) or _wordnet_opposed(a, b) or _direction_flipped(a, b):
         return Verdict(False, "antonym")
+    if _valence_flipped(a, b):
+        return Verdict(False, "polarity")
     if _modifier_swapped(a, b):
         return Verdict(False, "substitution")
     if _swapped(a.roles, b.roles) or _direction_swapped(a, b) or (a.roles != b.roles and a.content == b.content):
@@ -229,6 +232,15 @@ def _direction_flipped(a: Question, b: Question) -> bool:
     """Whether the words only one side has all say "more" and those only the other has all say "less" (or the
     reverse): "increase my credit limit" / "make my credit limit smaller"."""
     kinds_a, kinds_b = _directions(a.word_keys - b.word_keys), _directions(b.word_keys - a.word_keys)
+    return len(kinds_a) == 1 and len(kinds_b) == 1 and kinds_a != kinds_b
+
+
+def _valence_flipped(a: Question, b: Question) -> bool:
+    """Whether the content words only one side has (by lemma) are all good and those only the other side has
+    all bad, by the VADER lexicon: "improve my credit score" / "what will damage my credit rating", "accept the
+    offer" / "refuse the offer". A side with both, or with neither, says nothing."""
+    kinds_a = polarity([keys for w in a.content if not (keys := lemma_keys(w)) & b.content_keys])
+    kinds_b = polarity([keys for w in b.content if not (keys := lemma_keys(w)) & a.content_keys])
     return len(kinds_a) == 1 and len(kinds_b) == 1 and kinds_a != kinds_b
 
 

@@ -43,6 +43,10 @@ REFUSED = [
     ("How do I reset my own password?", "How can I reset a colleague's password for them?", "scope"),
     ("How do I pay my gas bill?", "Can you pay my electricity bill for me?", "substitution"),
     ("How do I transfer money to my partner?", "How does my partner send money to me?", "role_swap"),
+    # reworded traps whose differing words no antonym table pairs, good on one side and bad on the other (VADER)
+    ("What foods are good for my teeth?", "Which foods harm my teeth?", "polarity"),
+    ("How can I protect my lawn in winter?", "What damages a lawn in winter?", "polarity"),
+    ("How do I keep my battery healthy?", "What ruins my phone battery?", "polarity"),
 ]  # fmt: skip
 SERVED = [
     ("How do I cancel my mobile contract?", "How can I cancel my mobile contract?"),
@@ -80,6 +84,8 @@ SERVED = [
     ("How do I lock my card?", "My card's missing, how do I lock it?"),
     # the same party after "to" on both sides
     ("Can my partner send money to me?", "Is it possible for my partner to send money to me?"),
+    # differing words that lean the same way ("cut" and "lower" are both mildly bad in VADER): no polarity flip
+    ("How do I cut my energy bills?", "What lowers my energy bills?"),
 ]
 
 
