@@ -50,12 +50,13 @@ INCREASING = frozenset({
     "increase", "raise", "more", "big", "bigger", "large", "larger", "high", "higher", "grow", "boost", "strengthen",
     "improve", "better", "loud", "louder", "fast", "faster", "expand", "extend", "enlarge", "lengthen", "rise",
     "maximise", "maximize", "great", "greater", "strong", "stronger", "gain", "speed", "accelerate", "heighten",
-    "amplify", "double", "upgrade", "up",
+    "amplify", "double", "upgrade", "up", "expensive", "pricier", "dearer",
 })  # fmt: skip
 DECREASING = frozenset({
     "decrease", "reduce", "lower", "less", "fewer", "small", "smaller", "little", "low", "shrink", "weaken", "worsen",
     "worse", "quiet", "quieter", "slow", "slower", "shorten", "minimise", "minimize", "weak", "weaker", "fall",
-    "drop", "decline", "lessen", "diminish", "halve", "downgrade", "cut", "lose", "down",
+    "drop", "decline", "lessen", "diminish", "halve", "downgrade", "cut", "lose", "down", "cheap", "cheaper",
+    "cheapest",
 })  # fmt: skip
 DIRECTIONAL = frozenset({"from", "to", "into", "than", "vs", "versus", "over"})
 QUANTIFIERS = frozenset({

@@ -40,6 +40,7 @@ REFUSED = [
     ("How do I improve my credit score?", "Which habits will worsen my credit score?", "antonym"),
     ("How do I strengthen my wifi signal?", "What weakens a wifi signal?", "antonym"),
     ("How do I increase my credit limit?", "Can I ask you to make my credit limit smaller?", "antonym"),
+    ("Can I upgrade my seat?", "Can I move to a cheaper seat?", "antonym"),  # a lower price is "less"
     ("How do I reset my own password?", "How can I reset a colleague's password for them?", "scope"),
     ("How do I pay my gas bill?", "Can you pay my electricity bill for me?", "substitution"),
     ("How do I transfer money to my partner?", "How does my partner send money to me?", "role_swap"),
@@ -86,6 +87,7 @@ SERVED = [
     ("Can my partner send money to me?", "Is it possible for my partner to send money to me?"),
     # differing words that lean the same way ("cut" and "lower" are both mildly bad in VADER): no polarity flip
     ("How do I cut my energy bills?", "What lowers my energy bills?"),
+    ("What is the cheapest broadband deal?", "Which broadband package costs the least?"),  # "less" on both sides
 ]
 
 
