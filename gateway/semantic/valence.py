@@ -37,16 +37,10 @@ def valence(keys: frozenset[str]) -> float:
     return max(rated, key=abs) if rated else 0.0
 
 
-def polarity(keys_of_words: list[frozenset[str]]) -> set[str]:
-    """Which of good (``+``) and bad (``-``) the words (each given by its keys) lean to."""
-    found = set()
-    for keys in keys_of_words:
-        rating = valence(keys)
-        if rating >= MIN_VALENCE:
-            found.add("+")
-        elif rating <= -MIN_VALENCE:
-            found.add("-")
-    return found
+def leaning(keys: frozenset[str]) -> str:
+    """``+`` for a word (given by its spellings and lemmas) rated good, ``-`` for one rated bad, else ``""``."""
+    rating = valence(keys)
+    return "+" if rating >= MIN_VALENCE else "-" if rating <= -MIN_VALENCE else ""
 
 
 def load() -> None:

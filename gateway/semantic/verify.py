@@ -42,7 +42,7 @@ from gateway.semantic.lexicon import (
     STOPWORDS,
     SYNONYM_GROUPS,
 )
-from gateway.semantic.valence import polarity
+from gateway.semantic.valence import leaning
 from gateway.semantic.wordnet import opposites, synonyms
 
 # Share of the two word sequences (lemmas, fillers dropped) in common from which a pair is one sentence with a
@@ -118,6 +118,7 @@ class Question:
     content_keys: frozenset[str]  # every lemma of every content word
     modifiers: tuple[tuple[str, str], ...]  # (noun, the noun right before it): "gas bill" -> ("bill", "gas")
     frame: tuple[str, ...]  # every word's lemma, fillers dropped: what a minimal pair shares
+    leanings: tuple[tuple[frozenset[str], str], ...]  # (keys, "+" or "-") of each content word VADER rates good or bad
 
 
 @lru_cache(maxsize=16384)
@@ -140,6 +141,7 @@ def analyse(text: str) -> Question:
         content_keys=_keys(content),
         modifiers=_noun_modifiers(words, content),
         frame=tuple(_as_number(w) if _is_number(w) else lemma(w) for w in words if w not in FILLERS),
+        leanings=tuple((keys, kind) for w in sorted(content) if (kind := leaning(keys := lemma_keys(w)))),
     )
 
 
@@ -239,8 +241,8 @@ def _valence_flipped(a: Question, b: Question) -> bool:
     """Whether the content words only one side has (by lemma) are all good and those only the other side has
     all bad, by the VADER lexicon: "improve my credit score" / "what will damage my credit rating", "accept the
     offer" / "refuse the offer". A side with both, or with neither, says nothing."""
-    kinds_a = polarity([keys for w in a.content if not (keys := lemma_keys(w)) & b.content_keys])
-    kinds_b = polarity([keys for w in b.content if not (keys := lemma_keys(w)) & a.content_keys])
+    kinds_a = {kind for keys, kind in a.leanings if not keys & b.content_keys}
+    kinds_b = {kind for keys, kind in b.leanings if not keys & a.content_keys}
     return len(kinds_a) == 1 and len(kinds_b) == 1 and kinds_a != kinds_b
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.semantic.lemmas import lemma_keys
-from gateway.semantic.valence import MIN_VALENCE, polarity, valence
+from gateway.semantic.valence import MIN_VALENCE, leaning, valence
 
 
 def test_words_are_rated_from_the_shipped_lexicon() -> None:
@@ -16,8 +16,8 @@ def test_an_inflected_word_is_rated_through_its_lemmas() -> None:
     assert valence(lemma_keys("damaging")) <= -MIN_VALENCE
 
 
-def test_polarity_says_which_ways_a_set_of_words_leans() -> None:
-    assert polarity([lemma_keys("improve"), lemma_keys("boiler")]) == {"+"}
-    assert polarity([lemma_keys("harm")]) == {"-"}
-    assert polarity([lemma_keys("improve"), lemma_keys("harm")]) == {"+", "-"}
-    assert polarity([lemma_keys("freeze")]) == set()  # a mild rating (0.2) is neutral
+def test_a_word_leans_good_bad_or_neither() -> None:
+    assert leaning(lemma_keys("improve")) == "+"
+    assert leaning(lemma_keys("harm")) == "-"
+    assert leaning(lemma_keys("boiler")) == ""
+    assert leaning(lemma_keys("freeze")) == ""  # a mild rating (0.2) is neutral
