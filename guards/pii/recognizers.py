@@ -35,6 +35,7 @@ MIN_SCORE = 0.4
 # Digit runs that could be a phone number; only these windows are handed to libphonenumber's (slow) matcher.
 _PHONE_CANDIDATE_RE = re.compile(r"\+?\(?\d[\d\s().\-/]{5,22}\d")
 _PHONE_MARGIN = 4
+_INTERNATIONAL_00 = re.compile(r"00[1-9]")
 
 
 class OfflineEmailRecognizer(EmailRecognizer):
@@ -56,7 +57,13 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
                 continue
             start = max(0, match.start() - _PHONE_MARGIN)
             window = text[start : match.end() + _PHONE_MARGIN]
+            prefix_at = match.start() - start
+            dialled_out = _INTERNATIONAL_00.match(window, prefix_at) is not None
+            if dialled_out:  # 0044 ... is +44 ...: libphonenumber reads "00" only for regions that dial it
+                window = f"{window[:prefix_at]} +{window[prefix_at + 2 :]}"
             for result in super().analyze(window, entities, nlp_artifacts):
+                if dialled_out and result.start == prefix_at + 1:
+                    result.start = prefix_at
                 result.start += start
                 result.end += start
                 results.append(result)

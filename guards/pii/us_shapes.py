@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import UsSsnRecognizer
 
 # A character that, touching a digit run, makes it part of an identifier, a price, a version or a longer number.
@@ -26,6 +27,9 @@ NANP_PHONE = re.compile(
     r"(?:\([2-9]\d\d\)[ .\-]?\d{3}[ .\-]|[2-9]\d\d(?:-\d{3}-|\.\d{3}\.| \d{3} ))"
     rf"\d{{4}}(?!{_JOINED}\d|\w)"
 )
+_SSN_WORDS = re.compile(r"(?i)\b(?:ssns?|social security)\b")
+_SSN_CONTEXT = 40
+_CONTEXT_SCORE = 0.6
 # The samples Presidio 2.2 drops (its ``invalidate_result``), which pass every other check it makes.
 _SAMPLE_SSNS = frozenset({"123456789", "987654320", "078051120"})
 
@@ -45,10 +49,28 @@ class NanpPhoneShapeRecognizer(EntityRecognizer):
 
 
 class SsnShapeRecognizer(UsSsnRecognizer):
-    """Presidio's SSN recognizer without its list of published sample numbers.
+    """Presidio's SSN recognizer without its list of published sample numbers, and with its context words applied.
 
     Its other checks stay: mismatched separators, one digit repeated, an all-zero group, the 000 and 666 areas.
+    Presidio scores an unseparated ``536228741`` 0.05 and leaves raising it to a context enhancer that needs an NLP
+    model; here a "ssn" or "social security" in the ``_SSN_CONTEXT`` characters before the number raises it.
     """
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """Presidio's findings, the weak ones raised where an SSN context word precedes them."""
+        results: list[RecognizerResult] = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            if result.score < _CONTEXT_SCORE and _SSN_WORDS.search(
+                text, max(0, result.start - _SSN_CONTEXT), result.start
+            ):
+                result.score = _CONTEXT_SCORE
+        return results
 
     def invalidate_result(self, pattern_text: str) -> bool:
         """Whether ``pattern_text`` cannot be an SSN; the sample numbers count as SSNs here."""

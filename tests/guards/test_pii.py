@@ -26,6 +26,7 @@ NUMBERS_BUT_NO_PII = [
     "Release 2024.555.1234 of build v415.555.2671 ships on 12.05.2025; SKU-415-555-2671 and #415-555-2671.",
     "Totals: $415.555.2671 is not a price, and 415-555-26712 is no phone either.",
     "The commit a94a8fe5ccb19ba61c4c0873d391e987982fbbd3 fixed the aws secret rotation job.",
+    "Order 536228741 ships from warehouse 0049 with ref 00123 4567 890.",
 ]
 SHAPED_BUT_UNASSIGNED = [
     ("my cell is (555) 123-4567", "(555) 123-4567", "PHONE_NUMBER"),
@@ -33,6 +34,8 @@ SHAPED_BUT_UNASSIGNED = [
     ("phone: 555.123.4567.", "555.123.4567", "PHONE_NUMBER"),
     ("on +1 (555) 010-9999 today", "+1 (555) 010-9999", "PHONE_NUMBER"),
     ("my SSN is 123-45-6789", "123-45-6789", "US_SSN"),
+    ("SSN: 536228741", "536228741", "US_SSN"),
+    ("call 0044 20 7946 0958 from abroad", "0044 20 7946 0958", "PHONE_NUMBER"),
     ("ssn 078-05-1120 please", "078-05-1120", "US_SSN"),
     (
         "my aws secret is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY, rotate it",
