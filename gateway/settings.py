@@ -213,6 +213,12 @@ class Settings(BaseSettings):
     fetch_min_bytes: int = Field(
         default=1, ge=1, description="Bytes a fetch waits for (up to fetch_max_wait_ms) before the broker answers."
     )
+    fetch_idle_wait_ms: int = Field(
+        default=500,
+        ge=0,
+        description="Longest fetch wait of an idle worker consumer: it grows from fetch_max_wait_ms with the time "
+        "since records last arrived (<= fetch_max_wait_ms: a fixed wait).",
+    )
     commit_interval_s: float = Field(default=1.0, gt=0)
     upstream_commit_logic: bool = Field(
         default=False,

@@ -5,7 +5,8 @@ Corrections (one module each), installed together by :func:`install`:
 - :mod:`~streams.faust_patches.commit_offsets`: never commit past an unfinished event (upstream issue #606), nor
   before a partition's head (:mod:`~streams.faust_patches.partition_heads`, which also seeks back over events the
   consumer dropped after a rebalance's seek).
-- :mod:`~streams.faust_patches.fetch_wait`: the worker consumer's fetch wait from settings, not a hard-coded 1.5 s.
+- :mod:`~streams.faust_patches.fetch_wait`: the worker consumer's fetch wait from settings, not a hard-coded 1.5 s,
+  short while records flow and longer when idle.
 - :mod:`~streams.faust_patches.end_offsets`: recover tables to the true end of their changelog.
 - :mod:`~streams.faust_patches.changelog_barrier`: no offset commit or partition hand-over ahead of table writes.
 - :mod:`~streams.faust_patches.direct_send`: records (results, usage events, changelog writes) go to the aiokafka
@@ -39,7 +40,11 @@ def install(app: faust.App, settings: Settings, kafka: KafkaConnection | None = 
     """
     gate.check()
     commit_offsets.install(upstream_logic=settings.upstream_commit_logic)
-    fetch_wait.install(fetch_max_wait_ms=settings.fetch_max_wait_ms, fetch_min_bytes=settings.fetch_min_bytes)
+    fetch_wait.install(
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        fetch_min_bytes=settings.fetch_min_bytes,
+        fetch_idle_wait_ms=settings.fetch_idle_wait_ms,
+    )
     end_offsets.install(kafka.security_kwargs() if kafka is not None else None)
     if settings.upstream_commit_logic:
         changelog_barrier.uninstall()
