@@ -52,7 +52,10 @@ def adapt(fetcher: Any, policy: IdleWait) -> None:
 
     Only this fetcher changes (an instance attribute in front of the class's method): the fetcher routine calls
     ``self._proc_fetch_request``, which returns True when it buffered records (or an error) for the consumer, and
-    builds every request from ``self._fetch_max_wait_ms``.
+    builds every request from ``self._fetch_max_wait_ms``. Records fetched but not yet consumed do not count:
+    an idle Faust worker keeps some buffered for good (counting them kept its wait at the short one). aiokafka
+    leaves such partitions out of the next fetch, so when a stalled consumer takes them at last, their next records
+    can wait behind a poll of the others; that poll waits at most ``share`` of the time since records last came.
     """
     original: Callable[..., Awaitable[bool]] = fetcher._proc_fetch_request
 

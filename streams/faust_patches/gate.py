@@ -90,7 +90,7 @@ SHAPES: tuple[Shape, ...] = (
         "59bf948fff47eed580671971252454daa614df479733f3bedfefe95bc4d8ad30",
         "fetch_wait",
         "relied on",
-        "does it still return True when it buffered records (or an error) and False for an empty answer?",
+        "does it still return True when it buffered records (or an error) in self._records, False when empty?",
     ),
     Shape(
         "aiokafka.consumer.fetcher:Fetcher._get_actions_per_node",
