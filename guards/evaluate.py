@@ -28,13 +28,15 @@ _POSITIVE = {"1", "true", "malicious", "injection", "jailbreak", "attack", "pii"
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """One prompt: its label, the classifier score, whether a rule (or a PII finding) fired, and the cost."""
+    """One prompt: its label, the classifier score, whether a rule (or a PII finding) fired, the cost, and whether
+    the embedding head blocked it (it applies at the calibrated threshold only)."""
 
     label: int
     score: float
     rule: bool
     ms: float
     kb: float
+    second: bool = False
 
 
 def read_labelled(path: Path) -> list[tuple[str, int]]:
@@ -58,36 +60,38 @@ def score_all(guard: str, pairs: Iterable[tuple[str, int]]) -> list[Scored]:
 
         detector = InjectionDetector.load()
 
-        def run(text: str) -> tuple[float, bool]:
+        def run(text: str) -> tuple[float, bool, bool]:
             found = detector.scan(text)
-            return (found.score if found.scored else 0.0), found.rule is not None
+            return (found.score if found.scored else 0.0), found.rule is not None, found.second_blocked
 
     elif guard == "pii":
         from guards.pii.recognizers import default_recognizers, find_entities
 
         recognizers = default_recognizers()
 
-        def run(text: str) -> tuple[float, bool]:
-            return 0.0, bool(find_entities(text, recognizers))
+        def run(text: str) -> tuple[float, bool, bool]:
+            return 0.0, bool(find_entities(text, recognizers)), False
 
     else:
         raise ConfigError(f"unknown guard {guard!r}: injection | pii")
     scored = []
     for text, label in pairs:
         started = time.perf_counter()
-        score, rule = run(text)
+        score, rule, second = run(text)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        scored.append(Scored(label, score, rule, elapsed_ms, len(text.encode()) / 1024))
+        scored.append(Scored(label, score, rule, elapsed_ms, len(text.encode()) / 1024, second))
     return scored
 
 
-def rates(scored: Sequence[Scored], threshold: float) -> dict[str, Any]:
-    """TPR over the positives and FPR over the negatives, a prompt being stopped by a rule or the threshold."""
+def rates(scored: Sequence[Scored], threshold: float, calibrated: float | None = None) -> dict[str, Any]:
+    """TPR over the positives and FPR over the negatives, a prompt being stopped by a rule or the threshold, or
+    by the embedding head when ``threshold`` is the ``calibrated`` one."""
     positives = [s for s in scored if s.label == 1]
     negatives = [s for s in scored if s.label == 0]
+    head = calibrated is not None and threshold == calibrated
 
     def stopped(s: Scored) -> bool:
-        return s.rule or s.score >= threshold
+        return s.rule or s.score >= threshold or (head and s.second)
 
     return {
         "threshold": threshold,
@@ -98,11 +102,13 @@ def rates(scored: Sequence[Scored], threshold: float) -> dict[str, Any]:
     }
 
 
-def report(guard: str, scored: Sequence[Scored], threshold: float) -> dict[str, Any]:
-    """Rates at ``threshold``, the threshold table (injection only), latency per prompt and per KB of text."""
+def report(guard: str, scored: Sequence[Scored], threshold: float, calibrated: float | None = None) -> dict[str, Any]:
+    """Rates at ``threshold``, the threshold table (injection only: the n-gram model and rules alone), latency per
+    prompt and per KB of text. ``calibrated``: the threshold the embedding head's blocks count at."""
     costs = sorted(s.ms for s in scored)
-    out: dict[str, Any] = {"guard": guard, "at_threshold": rates(scored, threshold)}
+    out: dict[str, Any] = {"guard": guard, "at_threshold": rates(scored, threshold, calibrated)}
     if guard == "injection":
+        out["second_opinion_blocks"] = sum(s.second for s in scored)
         out["table"] = [rates(scored, t) for t in THRESHOLDS]
     if costs:
         out["ms_per_prompt"] = {
@@ -124,6 +130,8 @@ def render(result: dict[str, Any]) -> str:
         f"guard {result['guard']}: {at['positives']} positives, {at['negatives']} negatives",
         f"at threshold {at['threshold']:.4f}: TPR {pct(at['tpr'])}  FPR {pct(at['fpr'])}",
     ]
+    if "second_opinion_blocks" in result:
+        lines.append(f"  of which blocked by the embedding head: {result['second_opinion_blocks']} (table: without it)")
     for row in result.get("table", []):
         lines.append(f"  threshold {row['threshold']:.2f}: TPR {pct(row['tpr'])}  FPR {pct(row['fpr'])}")
     if "planted_values" in result:
@@ -164,11 +172,14 @@ def pii_leaks(path: Path) -> dict[str, int]:
 def evaluate(path: Path, guard: str = "injection", threshold: float | None = None) -> dict[str, Any]:
     """Score a JSONL file and report; ``threshold`` defaults to the committed model's."""
     scored = score_all(guard, read_labelled(path))
-    if threshold is None:
+    calibrated = None
+    if guard == "injection":
         from guards.injection.model import InjectionModel
 
-        threshold = InjectionModel.load().threshold if guard == "injection" else 0.5
-    result = report(guard, scored, threshold)
+        calibrated = InjectionModel.load().threshold
+    if threshold is None:
+        threshold = calibrated if calibrated is not None else 0.5
+    result = report(guard, scored, threshold, calibrated)
     if guard == "pii":
         result.update(pii_leaks(path))
     return result

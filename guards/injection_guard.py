@@ -23,7 +23,7 @@ def scan_request(detector: InjectionDetector, subject: GuardInput) -> Verdict:
     for text in user_texts(subject.request):
         found = detector.scan(_PLACEHOLDER_RE.sub("", text) if "<" in text else text)
         if detector.blocks(found, threshold):
-            rule = found.rule or "classifier"
+            rule = found.rule or ("classifier.embedding" if found.second_blocked else "classifier")
             block = Block(ErrorCode.GUARDRAIL_BLOCKED, "the prompt looks like a prompt injection or jailbreak", rule)
             return Verdict.blocking(block, score=round(found.score, 4))
         if worst is None or found.score > worst.score:

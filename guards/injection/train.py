@@ -1,7 +1,8 @@
 """Train the injection classifier offline: ``streamgate guards train`` (or ``python -m guards.injection.train``).
 
 Fits on the ``train`` splits plus samples built from them (:mod:`guards.injection.augment`), calibrates the
-threshold on the ``validation`` splits, reports every held-out ``test`` split, and writes the artefact. Nothing
+threshold on the ``validation`` splits, reports every held-out ``test`` split, and writes the artefact; then trains
+the embedding head on the validation data (:mod:`guards.injection.train_head`). Nothing
 from a ``test`` split (nor any text equal to one) enters training. Deterministic: a fixed seed and sorted inputs.
 Needs the ``train`` extra (scikit-learn, pyarrow and the corpus packages).
 """
@@ -108,18 +109,23 @@ def rates(model: InjectionModel, samples: Sequence[Sample], threshold: float) ->
     }
 
 
-def train(output: Path = DEFAULT_MODEL) -> InjectionModel:
-    """Fit, calibrate, measure and save; returns the saved model."""
-    rng = random.Random(SEED)
-    train_split, validation, test = split_samples(all_samples())
-    model = fit(build_training_set(train_split, rng))
+def validation_set(validation: Sequence[Sample]) -> list[Sample]:
+    """The validation splits plus the authored trigger-word, number and small-talk samples calibrated on."""
     extra = random.Random(SEED + 1)
-    validation = [
+    return [
         *validation,
         *augment.trigger_negatives(extra, per_template=4),
         *augment.number_benign(extra, 200),
         *augment.small_talk(extra, 300),
     ]
+
+
+def train(output: Path = DEFAULT_MODEL) -> InjectionModel:
+    """Fit, calibrate, measure and save; returns the saved model."""
+    rng = random.Random(SEED)
+    train_split, validation, test = split_samples(all_samples())
+    model = fit(build_training_set(train_split, rng))
+    validation = validation_set(validation)
     threshold = max(
         calibrate(model, [s for s in validation if s.corpus == corpus], fpr) for corpus, fpr in CALIBRATION_FPR.items()
     )
@@ -138,14 +144,24 @@ def train(output: Path = DEFAULT_MODEL) -> InjectionModel:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``--output PATH`` (default: the committed artefact)."""
+    """Command line: ``--output PATH`` (default: the committed artefact); the embedding head is trained after it
+    (:mod:`guards.injection.train_head`) and written beside it as ``head.json.gz`` unless ``--no-head``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--no-head", action="store_true", help="train the n-gram model only")
     args = parser.parse_args(argv)
     model = train(args.output)
     for name, figures in model.info["report"].items():
         print(f"{name:>20}: {figures}")
     print(f"wrote {args.output} ({len(model.weights)} features)")
+    if not args.no_head:
+        from guards.injection.train_head import train_head
+
+        target = args.output.with_name("head.json.gz")
+        head = train_head(model, target)
+        for name, figures in head.info["validation_out_of_fold"].items():
+            print(f"{'head ' + name:>20}: {figures}")
+        print(f"wrote {target} (threshold {head.threshold})")
     return 0
 
 
