@@ -201,7 +201,10 @@ async def test_a_tenant_budget_holds_across_two_workers(limits_stack: DevStack) 
     found = await results_for(stack, [d["id"] for d in ours + others], timeout_s=90)
     spent = sum(found[d["id"]][0]["cost_usd"] for d in ours)
     assert 0 < spent <= budget, (spent, budget)
-    assert statuses({k: found[k] for k in (d["id"] for d in ours)}) == {"ok": 60, "budget_exhausted": 140}
+    # 60 worst cases fit; as in the 500-request test above, a call that settles below its worst case before the
+    # last requests are screened (a loaded machine) lets more in, and never more is spent.
+    counts = statuses({k: found[k] for k in (d["id"] for d in ours)})
+    assert counts["ok"] >= 60 and counts["ok"] + counts["budget_exhausted"] == 200, counts
     assert statuses({k: found[k] for k in (d["id"] for d in others)}) == {"ok": 40}
     assert _both_workers_own_partitions(stack)
 
