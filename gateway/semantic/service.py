@@ -24,6 +24,7 @@ from gateway.semantic import valence, wordnet
 from gateway.semantic.embedder import Embedder, Vector
 from gateway.semantic.index import TenantIndex
 from gateway.semantic.store import SemanticStore, StoredQuestion
+from gateway.semantic.verify import load as verify_tables
 from gateway.semantic.verify import verify
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class SemanticCache:
             self._embedder = self._embedder_factory()
             wordnet.load()  # the verifier's tables, read with the model rather than on the first lookup
             valence.load()
+            verify_tables()
         return self._embedder
 
     async def embed(self, text: str) -> Vector:

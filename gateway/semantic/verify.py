@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import pairwise
 
 from gateway.semantic.lemmas import lemma, lemma_keys
@@ -71,7 +71,10 @@ _CONTRACTIONS = {
 }  # fmt: skip
 
 
-def _build_opposites() -> dict[str, frozenset[str]]:
+@cache
+def _opposite_table() -> dict[str, frozenset[str]]:
+    """The hand-made antonym pairs by word and by lemma (built on first use: lemmas load ``lemminflect``'s tables,
+    and spaCy with them, tens of MB that a worker with no semantic caching never needs)."""
     found: dict[str, set[str]] = {}
     for left, right in ANTONYM_PAIRS:
         for one, other in ((left, right), (right, left)):
@@ -80,7 +83,9 @@ def _build_opposites() -> dict[str, frozenset[str]]:
     return {word: frozenset(group) for word, group in found.items()}
 
 
-def _build_synonyms() -> dict[str, frozenset[str]]:
+@cache
+def _synonym_table() -> dict[str, frozenset[str]]:
+    """The hand-made synonym groups by lemma (built on first use, like :func:`_opposite_table`)."""
     found: dict[str, set[str]] = {}
     for group in SYNONYM_GROUPS:
         lemmas = {lemma(word) for word in group}
@@ -89,8 +94,9 @@ def _build_synonyms() -> dict[str, frozenset[str]]:
     return {word: frozenset(group) for word, group in found.items()}
 
 
-_OPPOSITES = _build_opposites()
-_SYNONYMS = _build_synonyms()
+def load() -> None:
+    """Build the verifier's tables now (with the embedding model), so the first lookup does not pay for them."""
+    _opposite_table(), _synonym_table()
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +267,8 @@ def _wordnet_opposed(a: Question, b: Question) -> bool:
 
 def _synonymous(keys: frozenset[str], others: frozenset[str]) -> bool:
     """Whether a lemma in ``keys`` has a synonym among ``others``: the hand-made groups first, then WordNet's."""
-    return any(not others.isdisjoint(_SYNONYMS.get(key, ())) or not others.isdisjoint(synonyms(key)) for key in keys)
+    table = _synonym_table()
+    return any(not others.isdisjoint(table.get(key, ())) or not others.isdisjoint(synonyms(key)) for key in keys)
 
 
 def _reordered(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -382,9 +389,10 @@ def _names_covered(names: frozenset[str], other_words: tuple[str, ...]) -> bool:
 
 def _opposed(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     set_a, set_b = {*a, *map(lemma, a)}, {*b, *map(lemma, b)}
+    table = _opposite_table()
     for word in set_a ^ set_b:
         own, other = (set_a, set_b) if word in set_a else (set_b, set_a)
-        if _OPPOSITES.get(word, frozenset()) & (other - own):  # "non-members" has both words on one side
+        if table.get(word, frozenset()) & (other - own):  # "non-members" has both words on one side
             return True
         if word in STOPWORDS or len(word) < 3:
             continue  # "to" / "into" is no "in-" negation
