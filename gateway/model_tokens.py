@@ -24,6 +24,7 @@ import tiktoken
 
 from gateway.catalog import ModelSpec
 from gateway.tokens import encoding as cl100k_encoding
+from gateway.tokens import without_python_ranks
 
 ANTHROPIC_ESTIMATE_FACTOR = 1.2
 TOKENS_PER_MESSAGE = 3
@@ -53,18 +54,22 @@ def o200k_encoding() -> tiktoken.Encoding:
         for line in lines:
             token, rank = line.split()
             ranks[base64.b64decode(token)] = int(rank)
-    return tiktoken.Encoding(
+    encoding = tiktoken.Encoding(
         name="o200k_base",
         pat_str=_O200K_PATTERN,
         mergeable_ranks=ranks,
         special_tokens={"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
     )
+    return without_python_ranks(encoding)
 
 
-def load_encodings() -> None:
-    """Load both encodings now (at worker start) rather than inside the first request's screening."""
-    o200k_encoding()
+def load_encodings(models: Iterable[ModelSpec]) -> None:
+    """Load the encodings ``models`` are counted with now (at worker start) rather than inside the first request's
+    screening: cl100k_base always (a request for a model the catalog lacks is counted with it), o200k_base only
+    when some model uses it (the default catalog's GPT-4o family does)."""
     cl100k_encoding()
+    if any(counter_for(spec).encoding_name == "o200k_base" for spec in models):
+        o200k_encoding()
 
 
 class CountMemo:

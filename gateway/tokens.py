@@ -18,10 +18,22 @@ _TOKENS_PER_MESSAGE = 3
 _REPLY_PRIMER_TOKENS = 3
 
 
+def without_python_ranks(encoding: tiktoken.Encoding) -> tiktoken.Encoding:
+    """``encoding`` without the Python copy of its vocabulary (returned for chaining).
+
+    ``tiktoken.Encoding`` keeps the ``bytes -> rank`` dict it built its Rust ``CoreBPE`` from (100k-200k entries,
+    ~12-25 MB of Python objects per encoding); encoding, decoding and counting all run in ``CoreBPE``. Only
+    pickling an unregistered encoding by value (``__getstate__``) and ``tiktoken._educational`` read the dict, and
+    neither is used here: without it such a use fails (``AttributeError``) instead of pickling a wrong vocabulary.
+    """
+    del encoding._mergeable_ranks
+    return encoding
+
+
 @lru_cache(maxsize=1)
 def encoding() -> tiktoken.Encoding:
     """The shared encoding (loaded once, ~0.2 s)."""
-    return tiktoken.get_encoding(ENCODING_NAME)
+    return without_python_ranks(tiktoken.get_encoding(ENCODING_NAME))
 
 
 def count_text(text: str) -> int:

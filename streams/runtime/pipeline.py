@@ -89,7 +89,7 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka
     accountant = Accountant(app, settings, topics, ledger)
     replies = ReplyGate(settings, lambda: list_topic_names(kafka))
     prompts = PromptRegistry.load(settings.prompts_dir, settings.prompts)
-    load_encodings()  # screening counts every prompt by its models' encodings; not on the first request
+    load_encodings(settings.models.values())  # screening counts every prompt by its models' encodings; not on the first request
     guards = build_guards(settings)
     # The guards' libraries and the classifier are ~180k long-lived objects: a full collection scanned them in ~0.5 s
     # (several ms per request on average). Frozen, the collector never looks at them again.
