@@ -17,7 +17,11 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -32,30 +36,83 @@ DEFAULT_MODEL = Path(__file__).with_name("model.json.gz")
 SEGMENT_PENALTY = 1.4
 
 
+class Weights(Mapping[str, tuple[float, float]]):
+    """``feature -> (idf, coefficient)`` kept as the artefact lays it out: the names sorted, the two figures in
+    parallel arrays of doubles; a lookup is a binary search. A dict of tuples of floats held ~25 MB more for the
+    committed model's 150k features, which only saving and training read (scoring uses the arrays of
+    :mod:`guards.injection.vectorized`)."""
+
+    __slots__ = ("_coef", "_idf", "_names")
+
+    def __init__(self, names: Sequence[str], idf: Sequence[float], coef: Sequence[float]) -> None:
+        if len(names) != len(idf) or len(names) != len(coef):
+            raise ValueError("names, idf and coef differ in length")
+        if any(a >= b for a, b in pairwise(names)):  # not the artefact's order: sort (the last repeat wins)
+            merged = dict(zip(names, zip(idf, coef, strict=True), strict=True))
+            names = sorted(merged)
+            idf, coef = [merged[n][0] for n in names], [merged[n][1] for n in names]
+        self._names = list(names)
+        self._idf = array("d", idf)
+        self._coef = array("d", coef)
+
+    def __getitem__(self, name: str) -> tuple[float, float]:
+        at = bisect_left(self._names, name)
+        if at == len(self._names) or self._names[at] != name:
+            raise KeyError(name)
+        return self._idf[at], self._coef[at]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def triples(self) -> Iterator[tuple[str, float, float]]:
+        """``(name, idf, coefficient)`` in name order, without a lookup per name."""
+        return zip(self._names, self._idf, self._coef, strict=True)
+
+
+def _triples(weights: Mapping[str, tuple[float, float]]) -> Iterator[tuple[str, float, float]]:
+    if isinstance(weights, Weights):
+        return weights.triples()
+    return ((name, idf, coef) for name, (idf, coef) in weights.items())
+
+
 @dataclass(frozen=True)
 class InjectionModel:
     """A linear model over binary, l2-normalised TF-IDF features."""
 
-    weights: dict[str, tuple[float, float]]  # feature -> (idf, coefficient)
+    weights: Mapping[str, tuple[float, float]]  # feature -> (idf, coefficient); :class:`Weights` when loaded
     intercept: float
     threshold: float
     info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        words, chars = self._value_blocks()
+        vector = VectorScorer.build(words, chars, self.intercept)
+        object.__setattr__(self, "_vector", vector)
+        # The reference scorer's dicts (~15 MB for the committed model) are kept only when it is the scorer;
+        # otherwise they are built again if :meth:`reference_scores` is called (tests compare the two).
+        object.__setattr__(self, "_blocks", (words, chars) if vector is None else None)
+
+    def _value_blocks(self) -> tuple[dict[str, complex], dict[str, complex]]:
         # Binary term frequency: a feature's value is its idf, so each block's l2-normalised dot product needs only
         # the sums of idf*coef and idf^2 over the features present. Both are precomputed as one complex number per
         # feature (real: idf*coef, imaginary: idf^2), so one C-level sum(map(...)) gives both at once.
         words: dict[str, complex] = {}
         chars: dict[str, complex] = {}
-        for name, (idf, coef) in self.weights.items():
+        for name, idf, coef in _triples(self.weights):
             (words if is_word_feature(name) else chars)[name] = complex(idf * coef, idf * idf)
-        object.__setattr__(self, "_blocks", (words, chars))
-        object.__setattr__(self, "_vector", VectorScorer.build(words, chars, self.intercept))
+        return words, chars
 
     def _logit(self, found: tuple[set[str], set[str]]) -> float:
         # One dict lookup per feature present (unknown ones give None and are filtered out), summed in C.
+        blocks: tuple[dict[str, complex], dict[str, complex]] | None = self._blocks  # type: ignore[attr-defined]
+        if blocks is None:
+            blocks = self._value_blocks()
+            object.__setattr__(self, "_blocks", blocks)
         z = self.intercept
-        for present, values in zip(found, self._blocks, strict=True):  # type: ignore[attr-defined]
+        for present, values in zip(found, blocks, strict=True):
             total = sum(filter(None, map(values.get, present)))
             if total:
                 z += total.real / math.sqrt(total.imag)
@@ -125,10 +182,10 @@ class InjectionModel:
             raise ConfigError(f"cannot read the injection model {path}: {exc}") from None
         if document.get("format") != FORMAT or document.get("version") != FORMAT_VERSION:
             raise ConfigError(f"{path} is not a {FORMAT} v{FORMAT_VERSION} artefact")
-        weights = {
-            name: (float(idf), float(coef))
-            for name, idf, coef in zip(document["features"], document["idf"], document["coef"], strict=True)
-        }
+        try:
+            weights = Weights(document["features"], document["idf"], document["coef"])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"cannot read the injection model {path}: {exc}") from None
         return cls(weights, float(document["intercept"]), float(document["threshold"]), dict(document["info"]))
 
 
