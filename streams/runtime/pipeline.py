@@ -39,6 +39,7 @@ from streams.runtime.chunks import chunk_sinks
 from streams.runtime.dead_letters import dead_letter, rejection_for_invalid
 from streams.runtime.delivery import after_delivery, send
 from streams.runtime.direct import direct_position, screens_directly
+from streams.runtime.heap import release_free_heap
 from streams.runtime.job_runner import JobRunner
 from streams.runtime.reply_topics import ReplyGate
 from streams.runtime.services import Services
@@ -89,10 +90,13 @@ def build_pipeline(app: faust.App, settings: Settings, services: Services, kafka
     accountant = Accountant(app, settings, topics, ledger)
     replies = ReplyGate(settings, lambda: list_topic_names(kafka))
     prompts = PromptRegistry.load(settings.prompts_dir, settings.prompts)
-    load_encodings(settings.models.values())  # screening counts every prompt by its models' encodings; not on the first request
+    # Screening counts every prompt by its models' encodings: loaded now, not in the first request.
+    load_encodings(settings.models.values())
     guards = build_guards(settings)
     # The guards' libraries and the classifier are ~180k long-lived objects: a full collection scanned them in ~0.5 s
-    # (several ms per request on average). Frozen, the collector never looks at them again.
+    # (several ms per request on average). Frozen, the collector never looks at them again. Start-up's garbage is
+    # collected (and the heap pages it held released) first: frozen, a cycle of it would never be.
+    release_free_heap()
     gc.freeze()
     guarding = Guarding(settings.guards, of_stage(guards, "content"), of_stage(guards, "output"))
     streaming = stream_output.Streaming(guarding, chunk_sinks(topics, settings))
