@@ -30,7 +30,9 @@ def calls_for(stack: DevStack, ids: list[str]) -> int:
 
 
 async def test_fifty_identical_concurrent_misses_make_one_provider_call(cache_stack: DevStack, tmp_path: Path) -> None:
-    text = f"stampede {uuid.uuid4().hex}{SLOW}"  # never asked before (Redis outlives test runs)
+    # Never asked before (Redis outlives test runs), and a sentence: a word and 32 hex digits alone read as an
+    # encoded payload to the injection guard now and then (~6 % of random ids).
+    text = f"How does a stampede start, question {uuid.uuid4().hex}?{SLOW}"
     docs = [request(text, cache={"mode": "default"}) for _ in range(50)]
     ids = [d["id"] for d in docs]
     await publish(cache_stack, docs)

@@ -35,7 +35,7 @@ async def test_requests_are_answered_while_redis_is_down_and_the_cache_recovers(
     kafka_bootstrap: str, own_redis: StoppableRedis, tmp_path: Path
 ) -> None:
     with gateway_stack(kafka_bootstrap, own_redis.url, tmp_path) as stack:
-        text = f"redis restarts {uuid.uuid4().hex}"
+        text = f"Tell me about Redis restarts, case {uuid.uuid4().hex}"  # a sentence: see test_cache_e2e
         assert (await ask(stack, text))["cached"] is False
         assert (await ask(stack, text))["cache_hit"] == "exact"
         own_redis.stop()
