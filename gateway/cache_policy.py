@@ -52,6 +52,11 @@ class CacheSettings(BaseModel):
     tasks: dict[str, CacheRule] = Field(default_factory=dict)
     tenants: dict[str, CacheRule] = Field(default_factory=dict)
 
+    @property
+    def semantic_configured(self) -> bool:
+        """Whether the defaults, a task or a tenant turn the semantic cache on (a request can still ask for it)."""
+        return self.semantic or any(r.semantic for r in (*self.tasks.values(), *self.tenants.values()))
+
 
 @dataclass(frozen=True, slots=True)
 class EffectivePolicy:

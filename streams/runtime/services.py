@@ -79,6 +79,10 @@ def build_services(settings: Settings) -> Services:
         max_entries=options.semantic_max_entries,
         restructured_threshold=options.restructured_threshold,
     )
+    if options.semantic_configured:
+        # Loaded now, before any partition is consumed: on first use it would hold the event loop for seconds
+        # (the model and the verifier's tables), long enough for concurrent Redis calls to time out and degrade.
+        _ = semantic.embedder
     return Services(
         redis=client,
         cache=Caches(exact, MissFlights(), semantic),

@@ -142,3 +142,11 @@ def test_a_job_rendered_from_a_registry_prompt_keys_by_its_version() -> None:
     policy = policy_of(request, SETTINGS)
     assert prompt_version_of(v1) == "summary@1" and prompt_version_of(make_job(request)) is None
     assert material_of(v1, SETTINGS, policy).key != material_of(v2, SETTINGS, policy).key
+
+
+def test_semantic_is_configured_by_the_defaults_a_task_or_a_tenant() -> None:
+    assert not CacheSettings().semantic_configured
+    assert CacheSettings(semantic=True).semantic_configured
+    assert CacheSettings(tasks={"faq": CacheRule(semantic=True)}).semantic_configured
+    assert CacheSettings(tenants={"sem": CacheRule(semantic=True)}).semantic_configured
+    assert not CacheSettings(tenants={"t": CacheRule(semantic=False, ttl_s=60)}).semantic_configured
