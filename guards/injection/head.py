@@ -15,8 +15,6 @@ the band, the word limit and the threshold. It is built by ``streamgate guards t
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
 import re
 import threading
@@ -29,6 +27,7 @@ import numpy.typing as npt
 
 from gateway.errors import ConfigError
 from gateway.semantic.embedder import Embedder, MiniLMEmbedder
+from guards.injection.artefact import read_document, write_document
 
 FORMAT = "streamgate.injection.embedding-head"
 FORMAT_VERSION = 1
@@ -85,16 +84,12 @@ class EmbeddingHead:
 
     def save(self, path: Path) -> None:
         """Write the artefact (deterministic bytes: no timestamp in the gzip header)."""
-        raw = json.dumps(self.to_document(), ensure_ascii=False, separators=(",", ":")).encode()
-        path.write_bytes(gzip.compress(raw, compresslevel=9, mtime=0))
+        write_document(path, self.to_document())
 
     @classmethod
     def load(cls, path: Path = DEFAULT_HEAD) -> EmbeddingHead:
         """Read an artefact written by :meth:`save`; refuses other formats, versions and embedding models."""
-        try:
-            document = json.loads(gzip.decompress(path.read_bytes()))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read the injection head {path}: {exc}") from None
+        document = read_document(path, "injection head")
         if (
             document.get("format") != FORMAT
             or document.get("version") != FORMAT_VERSION

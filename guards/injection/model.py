@@ -14,8 +14,6 @@ clone scores without training; scoring needs numpy (:mod:`guards.injection.vecto
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
 from array import array
 from bisect import bisect_left
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
+from guards.injection.artefact import read_document, write_document
 from guards.injection.features import edge_pieces, features_by_segment, is_word_feature, segment_features, segments
 from guards.injection.vectorized import VectorScorer
 
@@ -170,16 +169,12 @@ class InjectionModel:
 
     def save(self, path: Path) -> None:
         """Write the artefact (deterministic bytes: no timestamp in the gzip header)."""
-        raw = json.dumps(self.to_document(), ensure_ascii=False, separators=(",", ":")).encode()
-        path.write_bytes(gzip.compress(raw, compresslevel=9, mtime=0))
+        write_document(path, self.to_document())
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MODEL) -> InjectionModel:
         """Read an artefact written by :meth:`save`; refuses other formats and versions."""
-        try:
-            document = json.loads(gzip.decompress(path.read_bytes()))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"cannot read the injection model {path}: {exc}") from None
+        document = read_document(path, "injection model")
         if document.get("format") != FORMAT or document.get("version") != FORMAT_VERSION:
             raise ConfigError(f"{path} is not a {FORMAT} v{FORMAT_VERSION} artefact")
         try:
