@@ -74,6 +74,10 @@ class SemanticCache:
             verify_tables()
         return self._embedder
 
+    def load(self) -> None:
+        """Load the embedding model and the verifier's tables now (at start-up), not on the first lookup."""
+        _ = self.embedder
+
     async def embed(self, text: str) -> Vector:
         """The question's embedding, computed off the event loop (batched with the questions waiting with it)."""
         future: asyncio.Future[Vector] = asyncio.get_running_loop().create_future()

@@ -82,7 +82,7 @@ def build_services(settings: Settings) -> Services:
     if options.semantic_configured:
         # Loaded now, before any partition is consumed: on first use it would hold the event loop for seconds
         # (the model and the verifier's tables), long enough for concurrent Redis calls to time out and degrade.
-        _ = semantic.embedder
+        semantic.load()
     return Services(
         redis=client,
         cache=Caches(exact, MissFlights(), semantic),
